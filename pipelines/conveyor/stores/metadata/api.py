@@ -1,0 +1,381 @@
+"""The MetadataStore interface and its record types.
+
+The executor, launcher and CLI code against this module only; SQLite and Postgres sit behind one
+SQLAlchemy implementation (`sql.py`). Records are frozen dataclasses so that callers can never
+mistake a snapshot for a live row. Times are float seconds since the epoch (UTC) everywhere: they
+compare and subtract the same on every backend.
+
+Every mutating method commits before it returns, so a runner killed right after a call leaves the
+state it reported (crash safety, issue 3/8).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+TaskStatus = Literal["pending", "running", "succeeded", "cached", "skipped", "failed"]
+AttemptStatus = Literal["running", "succeeded", "failed"]
+FailureClass = Literal["transient", "permanent", "preempted", "timeout", "killed"]
+Direction = Literal["in", "out"]
+
+RUN_STATUSES: Final = ("queued", "running", "succeeded", "failed", "cancelled")
+TERMINAL_RUN_STATUSES: Final = ("succeeded", "failed", "cancelled")
+TASK_STATUSES: Final = ("pending", "running", "succeeded", "cached", "skipped", "failed")
+COMPLETED_TASK_STATUSES: Final = ("succeeded", "cached")
+ATTEMPT_STATUSES: Final = ("running", "succeeded", "failed")
+FAILURE_CLASSES: Final = ("transient", "permanent", "preempted", "timeout", "killed")
+DIRECTIONS: Final = ("in", "out")
+RUN_ORDERINGS: Final = ("created_at", "-created_at", "cost", "-cost", "duration", "-duration")
+
+
+class _Unset:
+    """Marks a field an update leaves alone (None means "set to NULL")."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = _Unset()
+
+
+class MetadataStoreError(Exception):
+    """Any failure of the metadata store. Messages name the (redacted) URL and the cause."""
+
+
+class NotFoundError(MetadataStoreError):
+    """A run/task/attempt/artifact that the caller named does not exist."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    pipeline_name: str
+    pipeline_digest: str
+    spec_json: str
+    arguments: dict[str, Any]
+    profile_name: str
+    labels: dict[str, str]
+    status: RunStatus
+    error: str | None
+    outputs: dict[str, Any]
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    cost_usd: float  # sum of the run's task costs (0.0 when none is known)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task instance of a run. `outputs` has the shape of `TaskOutputs` below (a plain dict)."""
+
+    run_id: str
+    task_id: str  # instance id, e.g. "train[2]"
+    task_name: str
+    status: TaskStatus
+    cache_key: str | None
+    outputs: dict[str, Any] | None
+    cached_from_run: str | None
+    cached_from_task: str | None
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+    duration_s: float | None
+    peak_rss_mb: float | None
+    cpu_time_s: float | None
+    cost_usd: float | None
+    saved_s: float | None
+    attempts: int  # number of attempts recorded
+    updated_at: float
+
+
+# The documented shape of task outputs and cache-entry outputs (the store checks it in
+# `consistency_report`; everything else is opaque to it):
+#   {"parameters": {name: json-value, ...},
+#    "artifacts": {name: {"uri": str, "digest": "sha256:<hex>", "size": int, ...}, ...}}
+TaskOutputs = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: int
+    run_id: str
+    task_id: str
+    number: int
+    pid: int | None
+    status: AttemptStatus
+    failure_class: FailureClass | None
+    error: str | None
+    exit_code: int | None
+    started_at: float
+    ended_at: float | None
+    peak_rss_mb: float | None
+    cpu_time_s: float | None
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    id: int
+    uri: str
+    digest: str
+    size: int
+    producer_run_id: str | None
+    producer_task_id: str | None
+    output_name: str | None
+    type_name: str | None
+    metadata: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    run_id: str
+    task_id: str
+    artifact_id: int
+    direction: Direction
+    created_at: float
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    run_id: str
+    task_id: str
+    name: str
+    value: float
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A reusable result. `ttl_s` is the producing component's own TTL (None = forever)."""
+
+    key: str
+    outputs: dict[str, Any]
+    created_at: float
+    duration_s: float | None = None  # how long the original compute took (what a hit saves)
+    cost_usd: float | None = None
+    source_run_id: str | None = None
+    source_task_id: str | None = None
+    ttl_s: float | None = None
+
+    def expired(self, now: float, max_staleness_s: float | None = None) -> bool:
+        age = now - self.created_at
+        if self.ttl_s is not None and age > self.ttl_s:
+            return True
+        return max_staleness_s is not None and age > max_staleness_s
+
+
+@dataclass(frozen=True)
+class CacheClaim:
+    key: str
+    owner: str
+    claimed_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    run_id: str
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class MetadataStore(abc.ABC):
+    """Runs, tasks, attempts, artifacts, lineage, metrics and the cache, behind one interface.
+
+    Implementations must be safe to use from many processes at once (50 runners on SQLite,
+    200 on Postgres) and from several threads of one process.
+    """
+
+    url: str  # redacted; safe to print
+
+    # -- runs -----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(self, run_id: str, pipeline_name: str, pipeline_digest: str, spec_json: str,
+                   arguments: dict[str, Any] | None = None, profile_name: str = "local",
+                   labels: dict[str, str] | None = None, status: RunStatus = "queued",
+                   now: float | None = None) -> RunRecord:
+        """Insert a run. Raises MetadataStoreError if `run_id` already exists."""
+
+    @abc.abstractmethod
+    def set_run_status(self, run_id: str, status: RunStatus, error: str | None = None,
+                       now: float | None = None) -> RunRecord:
+        """Move a run to `status`. `running` stamps started_at (once); terminal statuses stamp ended_at."""
+
+    @abc.abstractmethod
+    def set_run_outputs(self, run_id: str, outputs: dict[str, Any]) -> None:
+        """Record the pipeline's own outputs (JSON-serialisable)."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """Raises NotFoundError if absent."""
+
+    @abc.abstractmethod
+    def list_runs(self, limit: int = 50, status: RunStatus | None = None, pipeline: str | None = None,
+                  order_by: str = "-created_at") -> list[RunRecord]:
+        """Newest first by default; `order_by` is one of RUN_ORDERINGS ("-" = descending)."""
+
+    # -- tasks ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def upsert_task(self, run_id: str, task_id: str, *, task_name: str | _Unset = UNSET,
+                    status: TaskStatus | _Unset = UNSET, cache_key: str | None | _Unset = UNSET,
+                    outputs: dict[str, Any] | None | _Unset = UNSET,
+                    cached_from_run: str | None | _Unset = UNSET,
+                    cached_from_task: str | None | _Unset = UNSET, error: str | None | _Unset = UNSET,
+                    started_at: float | None | _Unset = UNSET, ended_at: float | None | _Unset = UNSET,
+                    duration_s: float | None | _Unset = UNSET, peak_rss_mb: float | None | _Unset = UNSET,
+                    cpu_time_s: float | None | _Unset = UNSET, cost_usd: float | None | _Unset = UNSET,
+                    saved_s: float | None | _Unset = UNSET, now: float | None = None) -> TaskRecord:
+        """Create the task or update only the fields passed. Creating needs task_name and status."""
+
+    @abc.abstractmethod
+    def get_task(self, run_id: str, task_id: str) -> TaskRecord:
+        """Raises NotFoundError if absent."""
+
+    @abc.abstractmethod
+    def list_tasks(self, run_id: str) -> list[TaskRecord]:
+        """In creation order."""
+
+    @abc.abstractmethod
+    def completed_tasks(self, run_id: str) -> dict[str, TaskRecord]:
+        """task_id → record for tasks that succeeded or were cached: what `resume` reuses."""
+
+    # -- attempts -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def start_attempt(self, run_id: str, task_id: str, number: int, pid: int | None = None,
+                      now: float | None = None) -> int:
+        """Record a running attempt; returns its id. The task row must exist."""
+
+    @abc.abstractmethod
+    def finish_attempt(self, attempt_id: int, status: AttemptStatus, failure_class: FailureClass | None = None,
+                       error: str | None = None, exit_code: int | None = None,
+                       peak_rss_mb: float | None = None, cpu_time_s: float | None = None,
+                       now: float | None = None) -> AttemptRecord:
+        ...
+
+    @abc.abstractmethod
+    def list_attempts(self, run_id: str, task_id: str | None = None) -> list[AttemptRecord]:
+        ...
+
+    @abc.abstractmethod
+    def mark_stale_attempts(self, run_id: str, failure_class: FailureClass = "killed",
+                            error: str = "runner died while the attempt was running",
+                            now: float | None = None) -> int:
+        """Close every attempt of the run still `running` as failed; returns how many."""
+
+    # -- artifacts and lineage ------------------------------------------------------------------
+    @abc.abstractmethod
+    def record_artifact(self, uri: str, digest: str, size: int, producer_run_id: str | None = None,
+                        producer_task_id: str | None = None, output_name: str | None = None,
+                        type_name: str | None = None, metadata: dict[str, Any] | None = None,
+                        now: float | None = None) -> ArtifactRecord:
+        """Idempotent per (producer run, producer task, output name): re-recording updates the row."""
+
+    @abc.abstractmethod
+    def find_artifacts(self, uri: str | None = None, digest: str | None = None,
+                       run_id: str | None = None) -> list[ArtifactRecord]:
+        ...
+
+    @abc.abstractmethod
+    def record_lineage(self, run_id: str, task_id: str, artifact: int | str, direction: Direction,
+                       now: float | None = None) -> LineageRecord:
+        """`artifact` is an artifact id or a URI (the newest artifact row with that URI). Idempotent."""
+
+    @abc.abstractmethod
+    def list_lineage(self, run_id: str | None = None, artifact_id: int | None = None) -> list[LineageRecord]:
+        ...
+
+    # -- metrics --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def record_metric(self, run_id: str, task_id: str, name: str, value: float,
+                      now: float | None = None) -> None:
+        """Last write per (run, task, name) wins, like KFP's log_metric."""
+
+    @abc.abstractmethod
+    def list_metrics(self, run_id: str, task_id: str | None = None) -> list[MetricRecord]:
+        ...
+
+    # -- cache ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def cache_lookup(self, key: str, max_staleness_s: float | None = None,
+                     now: float | None = None) -> CacheEntry | None:
+        """The entry for `key` unless absent or too old for its TTL or the caller's staleness."""
+
+    @abc.abstractmethod
+    def cache_put(self, entry: CacheEntry) -> None:
+        """Insert or replace the entry for entry.key."""
+
+    @abc.abstractmethod
+    def cache_invalidate(self, key: str) -> bool:
+        """Drop the entry (e.g. its artifacts failed verification). True if one existed."""
+
+    @abc.abstractmethod
+    def cache_list(self, limit: int | None = None, older_than_s: float | None = None,
+                   now: float | None = None) -> list[CacheEntry]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    def cache_prune(self, older_than_s: float | None = None, expired: bool = True, all: bool = False,
+                    now: float | None = None) -> int:
+        """Delete entries past their own TTL (`expired`), older than `older_than_s`, or `all`."""
+
+    @abc.abstractmethod
+    def cache_claim(self, key: str, owner: str, lease_s: float, now: float | None = None) -> bool:
+        """Atomically take (or renew) the compute lease on `key`. False while another live owner holds it.
+
+        A lease past its expiry belongs to a dead owner and is taken over.
+        """
+
+    @abc.abstractmethod
+    def cache_release(self, key: str, owner: str) -> bool:
+        """Give the lease back (only the owner can). True if it was held by `owner`."""
+
+    @abc.abstractmethod
+    def get_claim(self, key: str) -> CacheClaim | None:
+        ...
+
+    @abc.abstractmethod
+    def cache_wait(self, key: str, timeout_s: float, max_staleness_s: float | None = None,
+                   poll_s: float = 0.05) -> CacheEntry | None:
+        """Wait while another owner computes `key`.
+
+        Returns the entry as soon as it appears. Returns None when the lease is released or expires
+        with no entry (the owner failed or died: try `cache_claim` yourself), or on timeout.
+        """
+
+    # -- checks and lifecycle -------------------------------------------------------------------
+    @abc.abstractmethod
+    def consistency_report(self, run_id: str) -> ConsistencyReport:
+        """Every completed task has outputs whose artifacts carry digests and are recorded;
+        no attempt is left running once the run has ended."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    def __enter__(self) -> MetadataStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
