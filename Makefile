@@ -1,0 +1,65 @@
+# The README's two commands: `make demo` and `make test`. Both work on a fresh
+# machine with only Python 3.11+: they create .venv with uv and install what they need.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+CONVEYOR := $(VENV)/bin/conveyor
+PYTEST_ARGS ?=
+export CONVEYOR_HOME ?= $(CURDIR)/.conveyor
+
+.PHONY: demo test lint reliability bench plan policy snapshots clean help
+
+help:
+	@echo "make demo         run the example training pipeline locally, twice (second run is cached)"
+	@echo "make test         install everything and run lint + the whole test suite"
+	@echo "make reliability  the full crash/fault/concurrency suite"
+	@echo "make bench        benchmarks against kfp.local; results in bench/RESULTS.md"
+
+$(UV):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check "uv>=0.4"
+
+# Runtime only (no Pulumi, no cloud SDKs) plus the example's scikit-learn/pandas.
+$(VENV)/.runtime: pyproject.toml | $(UV)
+	$(UV) pip install -q --python $(PY) -e ".[examples]"
+	@touch $@
+
+# Everything: runtime, cluster, infra, dev tools, kfp for the benchmark anchors.
+$(VENV)/.dev: pyproject.toml | $(UV)
+	$(UV) pip install -q --python $(PY) -e ".[dev,bench]"
+	$(UV) pip check --python $(PY)
+	@touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	@if ! $(PY) -c "import conveyor.executor" 2>/dev/null; then \
+	  echo "make demo: the local runtime (conveyor.executor) is not in this checkout yet; nothing was run." >&2; exit 2; fi
+	@echo "== cold run =="
+	$(CONVEYOR) run pipelines/examples/training.py
+	@echo "== warm run: every task should come from the cache =="
+	$(CONVEYOR) run pipelines/examples/training.py
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+reliability: $(VENV)/.dev
+	CONVEYOR_RELIABILITY=full $(VENV)/bin/pytest -q -m reliability tests/reliability $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) bench/run_all.py
+
+plan: $(VENV)/.dev
+	$(CONVEYOR) plan --stack $(or $(STACK),dev-aws)
+
+policy: $(VENV)/.dev
+	$(CONVEYOR) policy check --all
+
+snapshots: $(VENV)/.dev
+	CONVEYOR_UPDATE_SNAPSHOTS=1 $(VENV)/bin/pytest -q tests/components -k snapshot
+
+clean:
+	rm -rf $(VENV) .conveyor .pytest_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""The connection profile: the one contract between the platform and the runtime.
+
+`__main__.py` exports it as the stack output `profile`; `conveyor submit --profile
+profile.json` or `--stack NAME` reads it back. The local profile is implicit and goes
+through the same model, so local and cluster runs share every code path after this.
+Key names follow ARCHITECTURE.md and must never be renamed, only added to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ARTIFACT_SCHEMES = ("s3://", "gs://", "file://")
+METADATA_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite://")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the field and what is allowed."""
+
+
+class Taint(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class GpuPool(BaseModel):
+    """A node pool the compiler can place GPU tasks on; spot pools name their on-demand fallback."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+    accelerator: str
+    capacity: Literal["spot", "on-demand"]
+    fallback: str | None = None
+
+
+class Profile(BaseModel):
+    """Where runs execute and where their metadata and artifacts go."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    cloud: Literal["aws", "gcp", "existing", "local"] = "local"
+    region: str = "local"
+    environment: str = "local"
+    kubeconfig: SecretStr | None = None
+    namespace: str = "default"
+    service_account: str = "default"
+    artifact_root: str
+    metadata_url: SecretStr
+    pushgateway_url: str | None = None
+    gpu_pools: list[GpuPool] = Field(default_factory=list)
+
+    @field_validator("artifact_root")
+    @classmethod
+    def _artifact_scheme(cls, value: str) -> str:
+        if not value.startswith(ARTIFACT_SCHEMES):
+            raise ValueError(f"artifact_root {value!r} must start with one of {', '.join(ARTIFACT_SCHEMES)}")
+        return value
+
+    @field_validator("metadata_url")
+    @classmethod
+    def _metadata_scheme(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if not raw.startswith(METADATA_SCHEMES):
+            scheme = raw.split("://", 1)[0] if "://" in raw else "(none)"
+            raise ValueError(f"metadata_url scheme {scheme!r} is not one of {', '.join(METADATA_SCHEMES)}")
+        return value
+
+    @field_validator("gpu_pools")
+    @classmethod
+    def _fallbacks_exist(cls, pools: list[GpuPool]) -> list[GpuPool]:
+        names = {p.name for p in pools}
+        for pool in pools:
+            if pool.fallback is not None and pool.fallback not in names:
+                raise ValueError(f"gpu_pools[{pool.name}].fallback {pool.fallback!r} is not a pool; pools: {sorted(names)}")
+        return pools
+
+    @property
+    def is_local(self) -> bool:
+        return self.cloud == "local"
+
+    def pool(self, name: str) -> GpuPool:
+        for pool in self.gpu_pools:
+            if pool.name == name:
+                return pool
+        raise ProfileError(f"gpu pool {name!r} is not in the profile; pools: {[p.name for p in self.gpu_pools]}")
+
+
+def conveyor_home() -> Path:
+    """`CONVEYOR_HOME`, or `.conveyor` in the working directory: all local state lives here."""
+    return Path(os.environ.get("CONVEYOR_HOME") or Path.cwd() / ".conveyor").resolve()
+
+
+def local_profile(home: Path | None = None) -> Profile:
+    home = home or conveyor_home()
+    return Profile(
+        artifact_root=(home / "artifacts").as_uri(),
+        metadata_url=SecretStr(f"sqlite:///{home / 'metadata.db'}"),
+        pushgateway_url=os.environ.get("CONVEYOR_PUSHGATEWAY") or None,
+    )
+
+
+def _validate(data: object, source: str) -> Profile:
+    if isinstance(data, dict) and "profile" in data and "artifact_root" not in data:
+        data = data["profile"]  # the whole `pulumi stack output --json` object
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: a profile is a JSON object, got {type(data).__name__}")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(profile)"
+            problems.append(f"{where}: {err['msg']}")
+        raise ProfileError(f"{source}: invalid profile: " + "; ".join(problems)) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ProfileError(f"profile file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"profile file {path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    return _validate(data, f"profile file {path}")
+
+
+def profile_from_stack(stack: str, cwd: str | Path | None = None) -> Profile:
+    """Read the profile straight from Pulumi state, for users who have the CLI."""
+    if shutil.which("pulumi") is None:
+        raise ProfileError(
+            f"--stack {stack}: the Pulumi CLI is not on PATH; export the profile with "
+            "`pulumi stack output --json --show-secrets profile > profile.json` and pass --profile"
+        )
+    proc = subprocess.run(
+        ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+        capture_output=True, text=True, cwd=cwd, check=False,
+    )
+    if proc.returncode != 0:
+        raise ProfileError(f"--stack {stack}: `pulumi stack output` failed: {proc.stderr.strip()[-300:]}")
+    return _validate(json.loads(proc.stdout), f"stack {stack}")
