@@ -1,0 +1,409 @@
+"""Run any Pulumi Python program offline under mocks that record every resource it declares.
+
+Why: these machines (and CI) have no Pulumi CLI, no cloud credentials and no Kubernetes API, yet
+reviewers (`conveyor plan`), the policy pack (`conveyor policy check`) and the component tests all
+need to see exactly what `pulumi up` would register. `run_program` executes the program's
+`__main__.py` with the stack's config and returns a `RecordedProgram`: every resource with its
+URN, type, name, parent, inputs, mocked outputs and resource options (protect, aliases, provider,
+...). Secrets stay wrapped in `Secret` and unknowns stay `UNKNOWN`, so a policy can tell a
+secret-marked password from a plain one.
+
+Pulumi's runtime settings are process-global ContextVars. `run_program` resets them before each
+run and serialises runs with a lock; pass `isolated=True` to run in a fresh interpreter instead
+(slower, but immune to a program that leaves global state behind).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from conveyor.platform.stack_files import StackSettings, load_stack  # noqa: F401 (re-exported)
+
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_RUN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the program marked secret (or the engine would have: `additionalSecretOutputs`)."""
+
+    value: Any
+
+    def __repr__(self) -> str:  # never print the value by accident
+        return "Secret([redacted])"
+
+
+class _Unknown:
+    """A value not known until `pulumi up` runs (the mock did not supply it)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A reference to another resource inside a property value (e.g. a provider object)."""
+
+    urn: str
+    id: Any = None
+
+
+@dataclass
+class RecordedResource:
+    """One registration the program made, as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom and not self.type.startswith("pulumi:providers:")
+
+
+@dataclass
+class RecordedProgram:
+    """The result of one offline run: resources in registration order plus the stack outputs."""
+
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    stack_urn: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> RecordedResource:
+        for r in self.resources:
+            if r.type == type_ and r.name == name:
+                return r
+        raise KeyError(f"no {type_} named {name!r}; have {[r.name for r in self.by_type(type_)]}")
+
+    def by_urn(self, urn: str) -> RecordedResource | None:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def children(self, urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(vars(self))
+        data["resources"] = [dict(vars(r)) for r in self.resources]
+        return _encode_json(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RecordedProgram:
+        data = _decode_json(data)
+        resources = [RecordedResource(**r) for r in data.pop("resources")]
+        return cls(resources=resources, **data)
+
+
+def decode_struct(struct: Any) -> dict[str, Any]:
+    """Turn a protobuf Struct from the monitor into Python values, keeping secrets and unknowns."""
+    from google.protobuf import json_format
+
+    if struct is None:
+        return {}
+    return decode_value(json_format.MessageToDict(struct)) or {}
+
+
+def decode_value(value: Any) -> Any:
+    if isinstance(value, str) and value == _UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET_SIG:
+            return Secret(decode_value(value.get("value")))
+        if sig == _RESOURCE_SIG:
+            return ResourceRef(urn=value.get("urn", ""), id=decode_value(value.get("id")))
+        return {k: decode_value(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Structs carry every number as a double
+    return value
+
+
+def _wire(value: Any) -> Any:
+    """Inverse of `decode_value`, for handing recorded state back to the SDK as mock outputs."""
+    if isinstance(value, Secret):
+        return {_SIG: _SECRET_SIG, "value": _wire(value.value)}
+    if value is UNKNOWN:
+        return _UNKNOWN
+    if isinstance(value, ResourceRef):
+        return value.urn
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Strip `Secret` wrappers (for assertions on values, not for printing)."""
+    if isinstance(value, Secret):
+        return unwrap(value.value)
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
+def _encode_json(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"__secret__": _encode_json(value.value)}
+    if value is UNKNOWN:
+        return {"__unknown__": True}
+    if isinstance(value, ResourceRef):
+        return {"__resource__": value.urn, "id": _encode_json(value.id)}
+    if isinstance(value, list | tuple):
+        return [_encode_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode_json(v) for k, v in value.items()}
+    return value
+
+
+def _decode_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode_json(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__secret__"}:
+            return Secret(_decode_json(value["__secret__"]))
+        if set(value) == {"__unknown__"}:
+            return UNKNOWN
+        if "__resource__" in value:
+            return ResourceRef(urn=value["__resource__"], id=_decode_json(value.get("id")))
+        return {k: _decode_json(v) for k, v in value.items()}
+    return value
+
+
+def _options(request: Any) -> dict[str, Any]:
+    from google.protobuf import json_format
+
+    timeouts = request.customTimeouts
+    return {
+        "protect": bool(request.protect),
+        "retain_on_delete": bool(request.retainOnDelete),
+        "delete_before_replace": bool(request.deleteBeforeReplace),
+        "ignore_changes": list(request.ignoreChanges),
+        "replace_on_changes": list(request.replaceOnChanges),
+        "additional_secret_outputs": list(request.additionalSecretOutputs),
+        "aliases": [json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
+        "depends_on": list(request.dependencies),
+        "provider": request.provider or None,
+        "providers": dict(request.providers),
+        "version": request.version or None,
+        "plugin_download_url": request.pluginDownloadURL or None,
+        "import_id": request.importId or None,
+        "deleted_with": request.deletedWith or None,
+        "remote": bool(request.remote),
+        "custom_timeouts": {
+            k: v
+            for k, v in (
+                ("create", timeouts.create),
+                ("update", timeouts.update),
+                ("delete", timeouts.delete),
+            )
+            if v
+        },
+    }
+
+
+def _new_monitor(mocks: Any) -> Any:
+    """Build a MockMonitor subclass instance that records what the stock monitor throws away."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    class RecordingMonitor(MockMonitor):
+        def __init__(self, inner: Any) -> None:
+            super().__init__(inner)
+            self.recorded: list[RecordedResource] = []
+            self.registered_outputs: dict[str, dict[str, Any]] = {}
+            self.stack_urn = ""
+
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+            urn = self.make_urn(request.parent, request.type, request.name)
+            if request.type == "pulumi:pulumi:Stack":
+                self.stack_urn = urn
+                return super().RegisterResource(request)
+            inputs = decode_struct(request.object)
+            self.mocks.pending_secret_outputs = list(request.additionalSecretOutputs)
+            response = super().RegisterResource(request)
+            self.recorded.append(
+                RecordedResource(
+                    urn=urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent or None,
+                    custom=bool(request.custom),
+                    inputs=inputs,
+                    outputs=decode_struct(response.object),
+                    options=_options(request),
+                    id=response.id or None,
+                )
+            )
+            return response
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+            self.registered_outputs[request.urn] = decode_struct(request.outputs)
+            return super().RegisterResourceOutputs(request)
+
+    return RecordingMonitor(mocks)
+
+
+def make_mocks(project: str = "project") -> Any:
+    """A `pulumi.runtime.Mocks` whose outputs look like the clouds' (ids, ARNs, endpoints, emails)."""
+    from pulumi.runtime import Mocks
+
+    from conveyor.platform.mock_outputs import mock_call, mock_outputs
+
+    class RecordingMocks(Mocks):
+        def __init__(self) -> None:
+            self.pending_secret_outputs: list[str] = []
+            self.calls: list[tuple[str, dict[str, Any]]] = []
+
+        def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+            state = mock_outputs(args.typ, args.name, dict(args.inputs), project)
+            for key in self.pending_secret_outputs:
+                if key in state:
+                    state[key] = {_SIG: _SECRET_SIG, "value": state[key]}
+            self.pending_secret_outputs = []
+            return (args.resource_id or f"{args.name}-id", state)
+
+        def call(self, args: Any) -> tuple[dict[str, Any], list[Any]]:
+            self.calls.append((args.token, dict(args.args)))
+            return (mock_call(args.token, dict(args.args)), [])
+
+    return RecordingMocks()
+
+
+def _purge_modules(program_dir: Path) -> None:
+    """Forget modules loaded from the program dir so the next run re-executes them from scratch."""
+    root = str(program_dir)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if file.startswith(root + "/") and "/.venv/" not in file and "/pipelines/" not in file:
+            del sys.modules[name]
+
+
+def _run_in_process(settings: StackSettings, preview: bool) -> RecordedProgram:
+    import pulumi.runtime.settings as rt_settings
+    from pulumi.runtime import config as rt_config
+    from pulumi.runtime import mocks as rt_mocks
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    mocks = make_mocks(settings.project)
+    monitor = _new_monitor(mocks)
+    program_dir = str(settings.program_dir)
+    with _RUN_LOCK:
+        _purge_modules(settings.program_dir)
+        rt_settings.ROOT.set(None)
+        rt_config.set_all_config(dict(settings.config), list(settings.secret_keys))
+        rt_mocks.set_mocks(
+            mocks, project=settings.project, stack=settings.stack, preview=preview, monitor=monitor
+        )
+        rt_settings.SETTINGS.rpc_manager.clear()
+        rt_settings.SETTINGS.outputs.clear()
+        sys.path.insert(0, program_dir)
+        try:
+
+            def program() -> None:
+                runpy.run_path(str(settings.main), run_name="__main__")
+                # set_mocks already "finished" the root stack with no outputs; register the real ones.
+                stack = rt_settings.get_root_resource()
+                stack._outputs_registered = False
+                stack._finish()
+
+            _sync_await(run_pulumi_func(program))
+        finally:
+            sys.path.remove(program_dir)
+            rt_settings.ROOT.set(None)
+            rt_config.set_all_config({}, [])
+    for res in monitor.recorded:
+        if res.urn in monitor.registered_outputs and not res.custom:
+            res.outputs = monitor.registered_outputs[res.urn]
+    return RecordedProgram(
+        project=settings.project,
+        stack=settings.stack,
+        resources=monitor.recorded,
+        outputs=monitor.registered_outputs.get(monitor.stack_urn, {}),
+        stack_urn=monitor.stack_urn,
+        config=dict(settings.config),
+    )
+
+
+def run_program(
+    program_dir: Path | str,
+    stack: str | Path,
+    *,
+    config_overrides: dict[str, str] | None = None,
+    preview: bool = False,
+    isolated: bool = False,
+) -> RecordedProgram:
+    """Run `program_dir/__main__.py` for `stack` (a name or a `Pulumi.<name>.yaml` path) under mocks.
+
+    `config_overrides` maps config keys (`project:key` or bare `key`) to string values, as
+    `pulumi config set` would. `preview=True` mimics `pulumi preview` (mock outputs become unknown
+    where the program reads them). Raises whatever the program raises, e.g. a config validation error.
+    """
+    settings = load_stack(Path(program_dir), stack)
+    if config_overrides:
+        merged = dict(settings.config)
+        for key, value in config_overrides.items():
+            merged[key if ":" in key else f"{settings.project}:{key}"] = value
+        settings = replace(settings, config=merged)
+    if not isolated:
+        return _run_in_process(settings, preview)
+    cmd = [sys.executable, "-m", "conveyor.platform.mocks", str(settings.program_dir), str(stack)]
+    if preview:
+        cmd.append("--preview")
+    env_overrides = json.dumps(config_overrides or {})
+    pythonpath = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    proc = subprocess.run(cmd, input=env_overrides, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"program {settings.main} failed for stack {settings.stack}:\n{proc.stderr[-4000:]}"
+        )
+    return RecordedProgram.from_dict(json.loads(proc.stdout))
+
+
+def _main(argv: list[str]) -> int:
+    program_dir, stack = argv[0], argv[1]
+    overrides = json.loads(sys.stdin.read() or "{}")
+    recorded = run_program(program_dir, stack, config_overrides=overrides, preview="--preview" in argv)
+    sys.stdout.write(json.dumps(recorded.to_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
