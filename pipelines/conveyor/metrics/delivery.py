@@ -81,9 +81,9 @@ class MergingDelivery:
         self._registry = registry
         self._delivered: dict[str, dict[SampleKey, float]] = {}
 
-    def merged_registry(self, destination: str, base: Mapping[SampleKey, float]) -> tuple[
-        CollectorRegistry, dict[SampleKey, float]
-    ]:
+    def merged_registry(
+        self, destination: str, base: Mapping[SampleKey, float]
+    ) -> tuple[CollectorRegistry, dict[SampleKey, float]]:
         """A registry holding base + (current - delivered) for additive series, current gauges."""
         families, current = _read_registry(self._registry)
         delivered = self._delivered.get(destination, {})
@@ -122,7 +122,7 @@ def _sort_key(family: str, key: SampleKey) -> tuple:
     name, labels = key
     rest = tuple((k, v) for k, v in labels if k != "le")
     le = next((float(v) for k, v in labels if k == "le"), 0.0)
-    return rest, _SUFFIX_ORDER.get(name[len(family):], 3), le
+    return rest, _SUFFIX_ORDER.get(name[len(family) :], 3), le
 
 
 def _gateway_base(gateway: str, grouping: Mapping[str, str], timeout: float) -> dict[SampleKey, float]:
@@ -132,9 +132,7 @@ def _gateway_base(gateway: str, grouping: Mapping[str, str], timeout: float) -> 
     return _parse(text, {"job": JOB, **grouping}, drop=("job", "instance"))
 
 
-def push(
-    delivery: MergingDelivery, gateway: str, grouping: Mapping[str, str], timeout: float
-) -> None:
+def push(delivery: MergingDelivery, gateway: str, grouping: Mapping[str, str], timeout: float) -> None:
     """Merge with the gateway's group and POST it (pushadd: other metric names in the group stay)."""
     destination = f"push:{gateway}:{sorted(grouping.items())}"
     base = _gateway_base(gateway, grouping, timeout)
