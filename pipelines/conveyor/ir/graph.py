@@ -1,0 +1,118 @@
+"""Graph queries over a PipelineSpec shared by validation and executors.
+
+Kept apart from the models so the spec stays pure data and the executor and
+the Argo compiler ask the same questions the same way.
+"""
+
+from __future__ import annotations
+
+from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, ParallelForGroup, PipelineSpec
+from conveyor.ir.values import Collected, TaskOutput, condition_args
+
+
+def group_chain(spec: PipelineSpec, group_id: str | None) -> list[str]:
+    """The group and its ancestors, innermost first."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    while group_id is not None:
+        if group_id in seen or group_id not in spec.groups:
+            break
+        seen.add(group_id)
+        chain.append(group_id)
+        group_id = spec.groups[group_id].parent
+    return chain
+
+
+def task_groups(spec: PipelineSpec, task: str) -> list[str]:
+    """Every group enclosing `task`, innermost first."""
+    return group_chain(spec, spec.tasks[task].group)
+
+
+def enclosing_loops(spec: PipelineSpec, task: str) -> list[str]:
+    """ParallelFor groups enclosing `task`, innermost first."""
+    return [g for g in task_groups(spec, task) if isinstance(spec.groups[g], ParallelForGroup)]
+
+
+def referenced_task(arg: object) -> str | None:
+    """The upstream task an argument reads, if any."""
+    if isinstance(arg, TaskOutput | Collected):
+        return arg.task
+    return None
+
+
+def group_args(spec: PipelineSpec, group_id: str) -> list[object]:
+    """Arguments a group itself reads: loop items or condition operands."""
+    group = spec.groups[group_id]
+    if isinstance(group, ParallelForGroup):
+        return [group.items]
+    if isinstance(group, ConditionGroup):
+        return condition_args(group.condition)
+    return []
+
+
+def data_dependencies(spec: PipelineSpec, task: str) -> set[str]:
+    """Tasks whose outputs `task` reads, directly or through its groups' items and conditions."""
+    args: list[object] = list(spec.tasks[task].arguments.values())
+    for group_id in task_groups(spec, task):
+        args.extend(group_args(spec, group_id))
+    return {name for name in map(referenced_task, args) if name is not None}
+
+
+def exit_handler_members(spec: PipelineSpec, group_id: str) -> list[str]:
+    """Tasks inside an exit handler group (at any depth)."""
+    return [name for name in spec.tasks if group_id in task_groups(spec, name)]
+
+
+def exit_groups_of(spec: PipelineSpec, task: str) -> list[str]:
+    """Exit handler groups whose exit task is `task`."""
+    return [g.id for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) and g.exit_task == task]
+
+
+def dependencies(spec: PipelineSpec, task: str) -> set[str]:
+    """Every task that must finish before `task` starts: data, `.after()`, and for an exit
+    task every member of its exit handler."""
+    deps = data_dependencies(spec, task) | set(spec.tasks[task].after)
+    for group_id in exit_groups_of(spec, task):
+        deps.update(exit_handler_members(spec, group_id))
+    deps.discard(task)
+    return deps
+
+
+def find_cycle(spec: PipelineSpec) -> list[str] | None:
+    """A dependency cycle as a path `[a, b, ..., a]`, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        stack.append(name)
+        for dep in sorted(dependencies(spec, name)):
+            if dep not in spec.tasks:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        stack.pop()
+        state[name] = 2
+        return None
+
+    for name in sorted(spec.tasks):
+        if name not in state and (cycle := visit(name)):
+            return cycle
+    return None
+
+
+def topological_order(spec: PipelineSpec) -> list[str]:
+    """Tasks with dependencies first (ties by name, so the order is stable). Raises ValueError on a cycle."""
+    cycle = find_cycle(spec)
+    if cycle:
+        raise ValueError(f"dependency cycle: {' -> '.join(cycle)}")
+    deps = {name: dependencies(spec, name) & set(spec.tasks) for name in spec.tasks}
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(deps):
+        ready = sorted(n for n in deps if n not in done and deps[n] <= done)
+        order.extend(ready)
+        done.update(ready)
+    return order

@@ -1,0 +1,229 @@
+"""The frozen pipeline spec: what the DSL builds and every executor reads.
+
+Everything is plain data (pydantic, frozen, JSON round-trippable) with a
+stable digest. Sub-pipelines are inlined by the DSL, so executors see one flat
+task map plus a tree of groups (loops, conditions, exit handlers) linked by
+`parent`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from conveyor.ir.base import Frozen
+from conveyor.ir.values import Arg, Collected, Condition, LoopItems, TaskOutput
+
+InputStyle = Literal["value", "artifact", "path", "final_status"]
+OutputStyle = Literal["return", "return_field", "artifact", "path"]
+SINGLE_OUTPUT = "Output"
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class InputSpec(Frozen):
+    """One input of a component or pipeline.
+
+    `style` says how the function receives it: the value itself, an artifact
+    object (`Input[T]`), a local path (`InputPath`), or the final status.
+    `is_list` marks a fan-in input such as `Input[List[Model]]`.
+    """
+
+    name: str
+    kind: Literal["parameter", "artifact"]
+    type: str
+    style: InputStyle = "value"
+    default: Any = None
+    has_default: bool = False
+    optional: bool = False
+    is_list: bool = False
+
+    @property
+    def required(self) -> bool:
+        return not (self.has_default or self.optional)
+
+
+class OutputSpec(Frozen):
+    """One output: the return value ("Output"), a NamedTuple field, an `Output[T]` or an `OutputPath` param."""
+
+    name: str
+    kind: Literal["parameter", "artifact"]
+    type: str
+    style: OutputStyle = "return"
+
+
+class PythonFunction(Frozen):
+    """How to call the component: import `module`/`module_file` and call `function`, or exec `source`.
+
+    `source_digest` hashes `source`; `deps_digest` hashes the source of the
+    project-local functions and classes it uses (for the cache key).
+    """
+
+    kind: Literal["python_function"] = "python_function"
+    module_file: str | None = None
+    module: str | None = None
+    function: str
+    source: str
+    source_digest: str
+    deps_digest: str
+
+
+class ComponentSpec(Frozen):
+    """A reusable unit of work with a typed signature and a cache identity."""
+
+    name: str
+    description: str | None = None
+    inputs: tuple[InputSpec, ...] = ()
+    outputs: tuple[OutputSpec, ...] = ()
+    implementation: PythonFunction
+    base_image: str | None = None
+    packages_to_install: tuple[str, ...] = ()
+    cache_version: str | None = None
+    cache_ttl_seconds: float | None = None
+
+    def input(self, name: str) -> InputSpec | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+    def output(self, name: str) -> OutputSpec | None:
+        return next((o for o in self.outputs if o.name == name), None)
+
+    def identity_digest(self) -> str:
+        """The component part of the cache key: what it runs and in which environment."""
+        return sha256_text(
+            _canonical(
+                {
+                    "source": self.implementation.source_digest,
+                    "deps": self.implementation.deps_digest,
+                    "base_image": self.base_image,
+                    "packages": list(self.packages_to_install),
+                    "cache_version": self.cache_version,
+                }
+            )
+        )
+
+
+class Resources(Frozen):
+    """Requests and limits in plain units: cpu in cores, memory in bytes."""
+
+    cpu_request: float | None = None
+    cpu_limit: float | None = None
+    memory_request: int | None = None
+    memory_limit: int | None = None
+    accelerator_type: str | None = None
+    accelerator_count: int | None = None
+
+
+class RetryPolicy(Frozen):
+    """Retries of transient failures: delay = min(backoff_duration_s * factor**attempt, max)."""
+
+    num_retries: int = 0
+    backoff_duration_s: float = 0.0
+    backoff_factor: float = 2.0
+    backoff_max_duration_s: float = 3600.0
+
+
+class Toleration(Frozen):
+    """A Kubernetes toleration; local mode ignores it."""
+
+    key: str | None = None
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = None
+
+
+class TaskSpec(Frozen):
+    """One node of the DAG: a component call with its arguments and settings."""
+
+    name: str
+    component: str
+    display_name: str | None = None
+    arguments: dict[str, Arg] = Field(default_factory=dict)
+    after: tuple[str, ...] = ()
+    group: str | None = None
+    resources: Resources = Resources()
+    retry: RetryPolicy = RetryPolicy()
+    caching: bool = True
+    timeout_s: float | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+
+
+class ParallelForGroup(Frozen):
+    """Run the group's tasks once per item; `parallelism` caps concurrent iterations (None: no cap)."""
+
+    kind: Literal["parallel_for"] = "parallel_for"
+    id: str
+    parent: str | None = None
+    items: LoopItems
+    parallelism: int | None = None
+
+
+class ConditionGroup(Frozen):
+    """Run the group's tasks only when `condition` holds; otherwise they are skipped."""
+
+    kind: Literal["condition"] = "condition"
+    id: str
+    parent: str | None = None
+    condition: Condition
+
+
+class ExitHandlerGroup(Frozen):
+    """`exit_task` (outside the group) runs after the group's tasks, whether they succeed or fail."""
+
+    kind: Literal["exit_handler"] = "exit_handler"
+    id: str
+    parent: str | None = None
+    exit_task: str
+
+
+Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]
+
+
+class PipelineSpec(Frozen):
+    """A whole pipeline: inputs, outputs, components, a flat task map and the group tree."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str | None = None
+    inputs: tuple[InputSpec, ...] = ()
+    outputs: dict[str, TaskOutput | Collected] = Field(default_factory=dict)
+    components: dict[str, ComponentSpec] = Field(default_factory=dict)
+    tasks: dict[str, TaskSpec] = Field(default_factory=dict)
+    groups: dict[str, Group] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineSpec:
+        return cls.model_validate(data)
+
+    def to_json(self, indent: int | None = None) -> str:
+        if indent is None:
+            return _canonical(self.to_dict())
+        return json.dumps(self.to_dict(), sort_keys=True, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> PipelineSpec:
+        return cls.model_validate_json(text)
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON: equal specs give equal digests across processes."""
+        return sha256_text(_canonical(self.to_dict()))
+
+    def input(self, name: str) -> InputSpec | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+    def component_of(self, task: str) -> ComponentSpec:
+        return self.components[self.tasks[task].component]
