@@ -8,4 +8,5 @@ session-scoped and start lazily: a test run that uses none of them starts nothin
 pytest_plugins = [
     "tests.services.common",
     "tests.services.postgres",
+    "tests.services.s3",
 ]
