@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.services.common",
     "tests.services.postgres",
     "tests.services.s3",
+    "tests.services.gcs",
 ]
