@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.services.postgres",
     "tests.services.s3",
     "tests.services.gcs",
+    "tests.services.webhook",
 ]
