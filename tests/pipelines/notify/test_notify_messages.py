@@ -83,8 +83,8 @@ def test_generic_payload_matches_published_schema():
 
 
 def test_both_notifiers_deliver_over_http(webhook_receiver):
-    slack = SlackNotifier(webhook_receiver.url("/services/T/B/slack-token-xyz"))
-    generic = WebhookNotifier(webhook_receiver.url("/generic/hook-token-xyz"))
+    slack = SlackNotifier(webhook_receiver.base_url + "/services/T/B/slack-token-xyz")
+    generic = WebhookNotifier(webhook_receiver.base_url + "/generic/hook-token-xyz")
     assert slack.send(FAILED).delivered
     assert generic.send(FAILED).delivered
     first, second = webhook_receiver.requests
