@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.services.s3",
     "tests.services.gcs",
     "tests.services.webhook",
+    "tests.services.prometheus",
 ]

@@ -1,0 +1,236 @@
+"""Real Prometheus, Pushgateway and promtool for the metrics and monitoring tests.
+
+Why real binaries: run metrics reach Prometheus by a push to the gateway and a
+scrape with ``honor_labels``; the alert rules are checked with ``promtool``.  Only
+the real programs prove the metric names, labels and rules agree.
+
+Prometheus scrapes the gateway every second (``SCRAPE_INTERVAL_S``), so a pushed
+metric is queryable within ~2 s; ``prometheus_server.poll()`` waits for that.
+Binaries come from the Debian packages ``prometheus`` (with promtool) and
+``prometheus-pushgateway``; with a Docker engine, the ``prom/*`` images are used.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.services import common
+
+SCRAPE_INTERVAL_S = 1
+PROMETHEUS_IMAGE = "prom/prometheus:v2.53.2"
+PUSHGATEWAY_IMAGE = "prom/pushgateway:v1.9.0"
+
+
+def _http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=1) as resp:
+        return resp.status == 200
+
+
+@dataclass
+class PushgatewayServer:
+    """``url`` is what prometheus_client.push_to_gateway and the metrics code take."""
+
+    url: str
+    hostport: str  # how Prometheus reaches it (differs from url only with containers)
+
+    def metrics_text(self) -> str:
+        """The gateway's own /metrics exposition: what Prometheus will scrape."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as resp:
+            return resp.read().decode()
+
+    def wipe(self) -> None:
+        """Delete every pushed group (admin API), for tests that need an empty gateway."""
+        req = urllib.request.Request(self.url + "/api/v1/admin/wipe", method="PUT")
+        with urllib.request.urlopen(req, timeout=5):
+            pass
+
+
+@dataclass
+class PrometheusServer:
+    url: str
+    scrape_interval_s: float = SCRAPE_INTERVAL_S
+
+    def query(self, expr: str) -> list[dict]:
+        """One instant query; the ``result`` list of the HTTP API's answer (may be empty)."""
+        url = f"{self.url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            body = json.load(resp)
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+    def poll(self, expr: str, timeout: float = 20.0,
+             until: Callable[[list[dict]], bool] = bool) -> list[dict]:
+        """Repeat ``query(expr)`` until ``until(result)`` (default: non-empty); fail the test on timeout."""
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            last = self.query(expr)
+            if until(last):
+                return last
+            time.sleep(0.2)
+        pytest.fail(f"Prometheus query {expr!r} did not match within {timeout}s; last answer: {last}")
+
+    def wait_value(self, expr: str, expected: float, timeout: float = 20.0) -> float:
+        """Poll until ``expr`` yields exactly one sample equal to ``expected``."""
+        self.poll(expr, timeout, lambda r: len(r) == 1 and abs(float(r[0]["value"][1]) - expected) < 1e-9)
+        return expected
+
+    def targets(self) -> list[dict]:
+        with urllib.request.urlopen(self.url + "/api/v1/targets", timeout=5) as resp:
+            return json.load(resp)["data"]["activeTargets"]
+
+
+def prometheus_config(pushgateway_hostport: str) -> str:
+    """Scrape the gateway as kube-prometheus-stack does: honor_labels keeps the pushed job/instance."""
+    return (
+        "global:\n"
+        f"  scrape_interval: {SCRAPE_INTERVAL_S}s\n"
+        f"  evaluation_interval: {SCRAPE_INTERVAL_S}s\n"
+        "scrape_configs:\n"
+        "  - job_name: pushgateway\n"
+        "    honor_labels: true\n"
+        "    static_configs:\n"
+        f"      - targets: ['{pushgateway_hostport}']\n"
+    )
+
+
+def _binary(*names: str, apt_package: str) -> str:
+    for name in names:
+        found = common.find_binary(name, apt_package)
+        if found:
+            return found
+    common.unavailable(f"{names[0]}: not on PATH (Debian package {apt_package!r}; "
+                       "CONVEYOR_AUTO_INSTALL=1 as root installs it)")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of the promtool binary (comes with the Debian ``prometheus`` package)."""
+    return _binary("promtool", apt_package="prometheus")
+
+
+@pytest.fixture(scope="session")
+def _prometheus_network() -> Iterator[object | None]:
+    """A Docker network shared by the two containers (None when running binaries)."""
+    if not common.docker_available():
+        yield None
+        return
+    from testcontainers.core.network import Network
+
+    with Network() as network:
+        yield network
+
+
+@pytest.fixture(scope="session")
+def pushgateway_server(_prometheus_network) -> Iterator[PushgatewayServer]:
+    """A Pushgateway on a free loopback port, admin API enabled (for ``wipe()``)."""
+    if _prometheus_network is not None:
+        yield from _pushgateway_container(_prometheus_network)
+        return
+    binary = _binary("prometheus-pushgateway", "pushgateway", apt_package="prometheus-pushgateway")
+    workdir = common.service_dir("pushgateway")
+
+    def make() -> common.ServiceProcess:
+        port = common.free_port()
+        argv = [binary, f"--web.listen-address=127.0.0.1:{port}", "--web.enable-admin-api",
+                f"--persistence.file={workdir / 'pushgateway.data'}"]
+        proc = common.ServiceProcess("pushgateway", argv, workdir)
+        proc.hostport = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
+        return proc
+
+    proc = common.start_with_retries(make, lambda p: lambda: _http_ok(f"http://{p.hostport}/-/ready"))  # type: ignore[attr-defined]
+    common.register("pushgateway_server", proc)
+    try:
+        yield PushgatewayServer(url=f"http://{proc.hostport}", hostport=proc.hostport)  # type: ignore[attr-defined]
+    finally:
+        common.unregister("pushgateway_server")
+        proc.stop()
+        common.cleanup_dir(workdir)
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(pushgateway_server: PushgatewayServer, _prometheus_network) -> Iterator[PrometheusServer]:
+    """Prometheus on a free loopback port scraping the session's Pushgateway every second."""
+    workdir = common.service_dir("prometheus")
+    config = workdir / "prometheus.yml"
+    config.write_text(prometheus_config(pushgateway_server.hostport))
+    config.chmod(0o644)
+    if _prometheus_network is not None:
+        yield from _prometheus_container(_prometheus_network, workdir)
+        return
+    binary = _binary("prometheus", apt_package="prometheus")
+
+    def make() -> common.ServiceProcess:
+        port = common.free_port()
+        argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={Path(workdir) / f'data-{port}'}",
+                f"--web.listen-address=127.0.0.1:{port}"]
+        proc = common.ServiceProcess("prometheus", argv, workdir)
+        proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+        return proc
+
+    proc = common.start_with_retries(make, lambda p: lambda: _http_ok(p.url + "/-/ready"), timeout=30)  # type: ignore[attr-defined]
+    common.register("prometheus_server", proc)
+    try:
+        yield PrometheusServer(url=proc.url)  # type: ignore[attr-defined]
+    finally:
+        common.unregister("prometheus_server")
+        proc.stop()
+        common.cleanup_dir(workdir)
+
+
+# --- containers (used only where a Docker engine answers) ----------------------------------------
+
+def _wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if _http_ok(url):
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+def _pushgateway_container(network) -> Iterator[PushgatewayServer]:
+    from testcontainers.core.container import DockerContainer
+
+    container = (DockerContainer(PUSHGATEWAY_IMAGE).with_command("--web.enable-admin-api")
+                 .with_exposed_ports(9091).with_network(network).with_network_aliases("pushgateway"))
+    try:
+        container.start()
+        url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9091)}"
+        _wait_http(url + "/-/ready")
+    except Exception as exc:
+        common.unavailable(f"pushgateway: container {PUSHGATEWAY_IMAGE} failed to start: {exc}")
+    try:
+        yield PushgatewayServer(url=url, hostport="pushgateway:9091")
+    finally:
+        container.stop()
+
+
+def _prometheus_container(network, workdir: Path) -> Iterator[PrometheusServer]:
+    from testcontainers.core.container import DockerContainer
+
+    container = (DockerContainer(PROMETHEUS_IMAGE)
+                 .with_volume_mapping(str(workdir / "prometheus.yml"), "/etc/prometheus/prometheus.yml", "ro")
+                 .with_exposed_ports(9090).with_network(network))
+    try:
+        container.start()
+        url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9090)}"
+        _wait_http(url + "/-/ready")
+    except Exception as exc:
+        common.unavailable(f"prometheus: container {PROMETHEUS_IMAGE} failed to start: {exc}")
+    try:
+        yield PrometheusServer(url=url)
+    finally:
+        container.stop()
+        common.cleanup_dir(workdir)
