@@ -9,9 +9,12 @@ with an empty record before each test.  Modes:
 
 * ``ok()``                        - 200 with body ``ok`` (what Slack answers);
 * ``fail_next(n, 503, retry_after=None)`` - the next n requests fail, then ok again;
-* ``always_fail(500)``            - every request fails;
+* ``always_fail(500)``            - every request fails (``always(status, retry_after)`` adds Retry-After);
 * ``hang(seconds)``               - hold each request open longer than a client's timeout;
-* ``closed_url()``                - a URL on a loopback port nothing listens on ("endpoint down").
+* ``closed_url()``                - a URL on a loopback port nothing listens on ("endpoint down"),
+  also offered as the ``closed_port_url`` fixture.
+
+``url(path=...)`` gives a webhook URL on the receiver; every path is accepted and recorded.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered (0 when it hung)
+    at: float = field(default_factory=time.monotonic)  # arrival, for checking retry back-off
 
     @property
     def json(self) -> Any:
@@ -64,10 +68,17 @@ class WebhookReceiver:
     _arrived: threading.Condition = field(default_factory=threading.Condition)
     _release: threading.Event = field(default_factory=threading.Event)
 
-    @property
-    def url(self) -> str:
+    def url(self, path: str = SLACK_PATH) -> str:
         """A Slack-shaped webhook URL on this receiver (any path is accepted and recorded)."""
-        return self.base_url + SLACK_PATH
+        return self.base_url + path
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
     # -- modes -----------------------------------------------------------------------------------
     def ok(self) -> None:
@@ -82,6 +93,18 @@ class WebhookReceiver:
     def always_fail(self, status: int = 500) -> None:
         with self._lock:
             self._mode, self._status, self._retry_after = "always_fail", status, None
+
+    # Names used by the notify tests' first, local receiver; same behaviour.
+    def set_ok(self) -> None:
+        self.ok()
+
+    def fail_n_times(self, n: int, status: int = 503, retry_after: str | int | None = None) -> None:
+        self.fail_next(n, status, retry_after)
+
+    def always(self, status: int = 500, retry_after: str | int | None = None) -> None:
+        self.always_fail(status)
+        with self._lock:
+            self._retry_after = None if retry_after is None else str(retry_after)
 
     def hang(self, seconds: float = 30.0) -> None:
         """Hold every request open for ``seconds`` (released early by reset() so teardown is quick)."""
@@ -129,7 +152,7 @@ class WebhookReceiver:
                     return "fail", self._status, self._retry_after, 0.0
                 self._mode = "ok"
             if self._mode == "always_fail":
-                return "fail", self._status, None, 0.0
+                return "fail", self._status, self._retry_after, 0.0
             if self._mode == "hang":
                 return "hang", 0, None, self._hang_seconds
             return "ok", 200, None, 0.0
@@ -193,3 +216,9 @@ def webhook_receiver(_webhook_server: WebhookReceiver) -> Iterator[WebhookReceiv
     _webhook_server.reset()
     yield _webhook_server
     _webhook_server.reset()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback webhook URL nothing listens on, so connecting is refused ("endpoint down")."""
+    return WebhookReceiver.closed_url()
