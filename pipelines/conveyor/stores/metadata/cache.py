@@ -84,8 +84,9 @@ def claim(conn: Connection, key: str, owner: str, lease_s: float, now: float) ->
     values = {"owner": owner, "claimed_at": now, "expires_at": now + lease_s}
     inserted = conn.execute(
         rows.insert(conn, cache_claims).values(key=key, **values).on_conflict_do_nothing(index_elements=["key"])
-    ).rowcount
-    if inserted:
+        .returning(cache_claims.c.key)
+    ).first()
+    if inserted is not None:
         return True
     taken = conn.execute(
         update(cache_claims)

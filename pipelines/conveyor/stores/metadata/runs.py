@@ -58,8 +58,8 @@ def create_run(conn: Connection, run_id: str, pipeline_name: str, pipeline_diges
         arguments_json=rows.dumps(arguments, f"arguments of run {run_id!r}"), profile_name=profile_name,
         labels_json=rows.dumps(labels, f"labels of run {run_id!r}"), status=status, error=None,
         outputs_json="{}", created_at=now, started_at=now if status == "running" else None, ended_at=None,
-    ).on_conflict_do_nothing(index_elements=["run_id"])
-    if conn.execute(stmt).rowcount == 0:
+    ).on_conflict_do_nothing(index_elements=["run_id"]).returning(runs.c.run_id)
+    if conn.execute(stmt).first() is None:  # (INSERT rowcount is not portable; RETURNING is)
         existing = get_run(conn, run_id)
         # Replaying the same create after a lost connection is fine; a different pipeline is not.
         if existing.pipeline_digest != pipeline_digest or existing.pipeline_name != pipeline_name:
