@@ -1,0 +1,253 @@
+"""The run-time view of a pipeline: task instances, their dependencies and resolved inputs.
+
+The IR describes tasks once; a run has *instances*: `train[2]` is the third iteration of the
+loop around `train`, `fit[0][1]` sits in two nested loops. Loops over upstream outputs can only
+be expanded once that output exists, so expansion is incremental: the scheduler calls `expand()`
+after every completion and new instances appear as their loops' items become known.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from conveyor.ir.conditions import evaluate
+from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
+from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
+from conveyor.ir.values import Collected, Constant, LoopItem, PipelineParam, TaskFinalStatus, TaskOutput
+
+Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
+
+TERMINAL = frozenset({"succeeded", "cached", "skipped", "failed"})
+COMPLETED = frozenset({"succeeded", "cached"})
+
+
+class NotReady(Exception):
+    """An input depends on something that has not finished yet."""
+
+
+class Unavailable(Exception):
+    """An input can never be produced: its producer failed or was skipped."""
+
+    def __init__(self, producer: str, status: str):
+        super().__init__(producer, status)
+        self.producer, self.status = producer, status
+
+
+def instance_id(task: str, ctx: Ctx) -> str:
+    return task + "".join(f"[{index}]" for _, index in ctx)
+
+
+@dataclass
+class Instance:
+    id: str
+    task: str
+    ctx: Ctx
+    status: str = "waiting"  # waiting | ready | running | retry_wait | cache_wait | + TERMINAL
+    outputs: dict[str, Any] = field(default_factory=lambda: {"parameters": {}, "artifacts": {}})
+    attempts: int = 0
+    error: str | None = None
+    failure_class: str | None = None
+    reason: str | None = None  # why skipped
+    request: dict[str, Any] = field(default_factory=dict)  # resolved parameters and artifacts
+    cache_key: str | None = None
+    cost_usd: float | None = None
+    saved_s: float | None = None
+    peak_rss_mb: float | None = None
+    duration_s: float | None = None
+
+
+class RunGraph:
+    def __init__(self, spec: PipelineSpec, arguments: dict[str, Any], run_id: str):
+        self.spec = spec
+        self.arguments = arguments
+        self.run_id = run_id
+        self.instances: dict[str, Instance] = {}
+        self._loops = {t: [g for g in reversed(task_groups(spec, t))
+                           if isinstance(spec.groups[g], ParallelForGroup)] for t in spec.tasks}
+        self._conditions = {t: [g for g in reversed(task_groups(spec, t))
+                                if isinstance(spec.groups[g], ConditionGroup)] for t in spec.tasks}
+        self._exit_members = {t: [m for g in exit_groups_of(spec, t) for m in exit_handler_members(spec, g)]
+                              for t in spec.tasks}
+        self._items: dict[tuple[str, Ctx], list[Any]] = {}
+        self._expanded: set[str] = set()
+        self.draining = False  # the run failed: exit handlers stop waiting for what cannot start
+        self.final_status: dict[str, Any] = {"state": "SUCCEEDED", "error_code": None, "error_message": None,
+                                             "pipeline_task_name": ""}
+
+    # -- loops and expansion -----------------------------------------------------------------
+    def loops_of(self, task: str) -> list[str]:
+        return self._loops[task]
+
+    def _loop_items(self, loop_id: str, prefix: Ctx) -> list[Any]:
+        key = (loop_id, prefix)
+        if key not in self._items:
+            group = self.spec.groups[loop_id]
+            value = self.resolve(group.items, prefix, kind="parameter")
+            if isinstance(value, dict):
+                value = list(value.items())
+            if not isinstance(value, list | tuple):
+                raise ConditionEvaluationError(
+                    f"ParallelFor {loop_id!r}: items must be a list, got {type(value).__name__} {value!r:.80}")
+            self._items[key] = list(value)
+        return self._items[key]
+
+    def _contexts(self, loops: list[str], prefix: Ctx = ()) -> list[Ctx] | None:
+        """Every context for this loop chain, or None while some loop's items are unknown."""
+        if not loops:
+            return [prefix]
+        try:
+            items = self._loop_items(loops[0], prefix)
+        except NotReady:
+            return None
+        except Unavailable:
+            return []
+        out: list[Ctx] = []
+        for index in range(len(items)):
+            sub = self._contexts(loops[1:], prefix + ((loops[0], index),))
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+
+    def expand(self) -> list[Instance]:
+        """Create every instance whose loops are now known; returns the new ones."""
+        new: list[Instance] = []
+        for task in self.spec.tasks:
+            if task in self._expanded:
+                continue
+            contexts = self._contexts(self._loops[task])
+            if contexts is None:
+                continue
+            self._expanded.add(task)
+            for ctx in contexts:
+                inst = Instance(instance_id(task, ctx), task, ctx)
+                self.instances[inst.id] = inst
+                new.append(inst)
+        return new
+
+    def fully_expanded(self) -> bool:
+        return len(self._expanded) == len(self.spec.tasks)
+
+    def unexpanded(self) -> list[str]:
+        return [t for t in self.spec.tasks if t not in self._expanded]
+
+    # -- resolution --------------------------------------------------------------------------
+    def _producer(self, task: str, ctx: Ctx) -> Instance:
+        loops = self._loops[task]
+        sub = tuple(pair for pair in ctx if pair[0] in loops)
+        inst = self.instances.get(instance_id(task, sub))
+        if inst is None:
+            raise NotReady(task)
+        return inst
+
+    def _output_of(self, inst: Instance, output: str) -> Any:
+        if inst.status not in TERMINAL:
+            raise NotReady(inst.id)
+        if inst.status not in COMPLETED:
+            raise Unavailable(inst.id, inst.status)
+        if output in inst.outputs["artifacts"]:
+            return inst.outputs["artifacts"][output]
+        return inst.outputs["parameters"][output]
+
+    def _collected(self, task: str, output: str, ctx: Ctx) -> list[Any]:
+        inner = [loop for loop in self._loops[task] if loop not in dict(ctx)]
+        prefix = tuple(pair for pair in ctx if pair[0] in self._loops[task])
+
+        def gather(loops: list[str], at: Ctx) -> list[Any]:
+            if task not in self._expanded:
+                raise NotReady(task)
+            items = self._loop_items(loops[0], at)
+            values = []
+            for index in range(len(items)):
+                here = at + ((loops[0], index),)
+                if len(loops) > 1:
+                    values.append(gather(loops[1:], here))
+                else:
+                    inst = self.instances[instance_id(task, here)]
+                    if inst.status not in TERMINAL:
+                        raise NotReady(inst.id)
+                    if inst.status in COMPLETED:
+                        values.append(self._output_of(inst, output))
+                    elif inst.status == "failed":
+                        raise Unavailable(inst.id, inst.status)
+            return values
+
+        if not inner:
+            return [self._output_of(self._producer(task, ctx), output)]
+        try:
+            return gather(inner, prefix)
+        except Unavailable as exc:
+            if exc.status == "skipped":  # a skipped loop body contributes nothing
+                return []
+            raise
+
+    def resolve(self, arg: Any, ctx: Ctx, kind: str = "parameter") -> Any:
+        if isinstance(arg, Constant):
+            return arg.value
+        if isinstance(arg, PipelineParam):
+            return self.arguments[arg.name]
+        if isinstance(arg, TaskOutput):
+            return self._output_of(self._producer(arg.task, ctx), arg.output)
+        if isinstance(arg, LoopItem):
+            index = dict(ctx)[arg.loop_id]
+            outer = tuple(itertools.takewhile(lambda pair: pair[0] != arg.loop_id, ctx))
+            item = self._loop_items(arg.loop_id, outer)[index]
+            if arg.field is None:
+                return item
+            if not isinstance(item, dict) or arg.field not in item:
+                raise ConditionEvaluationError(
+                    f"ParallelFor {arg.loop_id!r}: item {index} has no field {arg.field!r}: {item!r:.80}")
+            return item[arg.field]
+        if isinstance(arg, Collected):
+            return self._collected(arg.task, arg.output, ctx)
+        if isinstance(arg, TaskFinalStatus):
+            return {**self.final_status, "pipeline_job_resource_name": self.run_id}
+        raise TypeError(f"unknown argument {arg!r}")
+
+    # -- readiness ---------------------------------------------------------------------------
+    def readiness(self, inst: Instance) -> tuple[str, str | None]:
+        """("wait", None) | ("run", None) | ("skip", reason) | ("fail", message)."""
+        task = self.spec.tasks[inst.task]
+        is_exit = bool(self._exit_members[inst.task])
+        for member in self._exit_members[inst.task]:
+            if member not in self._expanded:
+                if self.draining:
+                    continue
+                return "wait", None
+            if any(i.status not in TERMINAL for i in self.instances.values() if i.task == member):
+                return "wait", None
+        for after in task.after:
+            status = self._after_status(after, inst.ctx)
+            if status == "wait":
+                return "wait", None
+            if status is not None and not is_exit:
+                return "skip", f"upstream {after} {status}"
+        try:
+            for arg in task.arguments.values():
+                self.resolve(arg, inst.ctx)
+            for group_id in self._conditions[inst.task]:
+                group = self.spec.groups[group_id]
+                if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):
+                    return "skip", f"condition {group_id} is false"
+        except NotReady:
+            return "wait", None
+        except Unavailable as exc:
+            return "skip", f"upstream {exc.producer} {exc.status}"
+        except ConditionEvaluationError as exc:
+            return "fail", str(exc)
+        return "run", None
+
+    def _after_status(self, task: str, ctx: Ctx) -> str | None:
+        """None when `.after(task)` is satisfied, "wait", or the bad status it ended in."""
+        if task not in self._expanded:
+            return "wait"
+        mine = dict(ctx)
+        related = [i for i in self.instances.values() if i.task == task
+                   and all(mine.get(loop, index) == index for loop, index in i.ctx)]
+        if any(i.status not in TERMINAL for i in related):
+            return "wait"
+        bad = [i.status for i in related if i.status not in COMPLETED]
+        return bad[0] if bad else None

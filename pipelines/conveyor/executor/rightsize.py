@@ -1,0 +1,62 @@
+"""Turn recorded peaks into requests and limits, so the next run asks for what it uses.
+
+Requests get headroom over the observed peak (memory 20 %, rounded up to 64 MiB; cpu the average
+cores used, rounded up to 100m), limits more (memory 50 %). One suggestion per task name: the
+largest over its loop iterations and attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from conveyor.stores.metadata.api import MetadataStore
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    task: str
+    samples: int
+    peak_rss_mb: float | None
+    avg_cores: float | None
+    memory_request: str | None
+    memory_limit: str | None
+    cpu_request: str | None
+    cpu_limit: str | None
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _mebibytes(mb: float, factor: float) -> str:
+    return f"{max(64, math.ceil(mb * factor / 64) * 64)}Mi"
+
+
+def _millicores(cores: float) -> str:
+    return f"{max(100, math.ceil(cores * 10) * 100)}m"
+
+
+def rightsize(store: MetadataStore, run_id: str) -> list[Suggestion]:
+    tasks = store.list_tasks(run_id)
+    by_name: dict[str, list] = {}
+    for task in tasks:
+        by_name.setdefault(task.task_name, [])
+    for attempt in store.list_attempts(run_id):
+        name = next((t.task_name for t in tasks if t.task_id == attempt.task_id), attempt.task_id)
+        by_name.setdefault(name, []).append(attempt)
+    out: list[Suggestion] = []
+    for name, attempts in by_name.items():
+        peaks = [a.peak_rss_mb for a in attempts if a.peak_rss_mb]
+        cores = [a.cpu_time_s / (a.ended_at - a.started_at) for a in attempts
+                 if a.cpu_time_s is not None and a.ended_at and a.ended_at > a.started_at]
+        peak = max(peaks) if peaks else None
+        core = max(cores) if cores else None
+        out.append(Suggestion(
+            name, len(attempts), peak, core,
+            _mebibytes(peak, 1.2) if peak else None, _mebibytes(peak, 1.5) if peak else None,
+            _millicores(core) if core is not None else None,
+            _millicores(max(core * 2, 1.0)) if core is not None else None,
+        ))
+    return out

@@ -1,0 +1,434 @@
+"""The local DAG walker: decide, cache, pack, launch, retry — one event loop, one thread.
+
+Everything that can happen (a task process exits, a retry timer fires, another run finishes a
+cache key we were waiting on) arrives on one queue, so the loop never polls and never races
+with itself. Cache decisions happen before scheduling: a cached task never gets a process.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conveyor.executor.backoff import retry_delay
+from conveyor.executor.cachekey import cache_key
+from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
+from conveyor.executor.pool import ProcessExit, WorkerPool
+from conveyor.executor.recorder import RunRecorder
+from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
+from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.runtime.outcome import RETRYABLE, classify_exit
+from conveyor.stores.artifacts.api import ArtifactStore
+from conveyor.stores.metadata.api import CacheEntry, MetadataStore
+
+LEASE_S = 60.0
+CACHE_WAIT_S = 3600.0
+
+
+@dataclass
+class SchedulerOptions:
+    parallelism: int = 0  # 0: one per core
+    use_cache: bool = True
+    max_cache_staleness_s: float | None = None
+    strict_resources: bool = False
+    keep_workdirs: bool = False
+
+
+@dataclass
+class _Running:
+    inst: Instance
+    attempt_id: int
+    started_at: float
+    request: dict[str, Any]
+    cache_key: str | None
+    deadline: float | None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class _CacheWaitDone:
+    id: str
+    entry: CacheEntry | None
+
+
+@dataclass
+class Scheduler:
+    graph: RunGraph
+    store: MetadataStore
+    artifacts: ArtifactStore
+    artifact_root: str
+    run_dir: Path
+    recorder: RunRecorder
+    pool_factory: Callable[[queue.Queue], WorkerPool]
+    options: SchedulerOptions = field(default_factory=SchedulerOptions)
+    observer: Callable[[str, Instance], None] = lambda event, inst: None
+    resumed: dict[str, Any] = field(default_factory=dict)  # task_id -> TaskRecord completed earlier
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.spec = self.graph.spec
+        self.events: queue.Queue = queue.Queue()
+        capacity = Capacity.detect()
+        self.requests, capped = fit_requests(self.spec, capacity, self.options.strict_resources)
+        self.warnings.extend(capped)
+        self.ledger = Ledger(capacity)
+        self.parallelism = self.options.parallelism or int(capacity.cpu)
+        self.ready: list[str] = []
+        self.running: dict[str, _Running] = {}
+        self.timers: list[tuple[float, str]] = []
+        self.leases: dict[str, str] = {}  # cache key -> instance id holding it
+        self.first_error: str | None = None
+        self.failing = False
+        self._next_renew = time.monotonic() + LEASE_S / 3
+        self._pool: WorkerPool | None = None
+
+    # -- main loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while True:
+                self._settle()
+                self._launch()
+                if not (self.running or self.ready or self.timers or self._waiting_on_cache()):
+                    if self.failing and self._drain():
+                        continue
+                    break
+                self._wait_for_event()
+        except BaseException:
+            self._abort("the runner was interrupted")
+            raise
+        finally:
+            if self._pool is not None:
+                self._pool.close()
+            self._release_all_leases()
+        for inst in self.graph.instances.values():
+            if inst.status not in TERMINAL:
+                self._skip(inst, "not started: the run failed first")
+
+    def _drain(self) -> bool:
+        """After a failure: give up on what cannot start so exit handlers can run; True if one can."""
+        if self.graph.draining:
+            return False
+        self.graph.draining = True
+        for inst in self.graph.instances.values():
+            if inst.status == "waiting" and not self.graph._exit_members[inst.task]:
+                self._skip(inst, "not started: the run failed first")
+        return any(i.status == "waiting" for i in self.graph.instances.values())
+
+    def _waiting_on_cache(self) -> bool:
+        return any(i.status == "cache_wait" for i in self.graph.instances.values())
+
+    def _wait_for_event(self) -> None:
+        now = time.monotonic()
+        horizon = [t for t, _ in self.timers[:1]] + [r.deadline for r in self.running.values() if r.deadline]
+        horizon.append(self._next_renew)
+        timeout = max(0.0, min(horizon) - now) if horizon else None
+        try:
+            event = self.events.get(timeout=timeout)
+        except queue.Empty:
+            event = None
+        while event is not None:
+            if isinstance(event, ProcessExit):
+                self._on_exit(event)
+            elif isinstance(event, _CacheWaitDone):
+                self._on_cache_wait(event)
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                event = None
+        self._fire_timers()
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            _, iid = heapq.heappop(self.timers)
+            inst = self.graph.instances[iid]
+            if self.failing:
+                self._fail(inst, inst.error or "retry cancelled: the run failed")
+            else:
+                inst.status = "ready"
+                self.ready.append(iid)
+        for run in list(self.running.values()):
+            if run.deadline and now >= run.deadline and not run.timed_out:
+                run.timed_out = True
+                self._get_pool().kill(run.inst.id)
+        if now >= self._next_renew:
+            for key, iid in self.leases.items():
+                self.store.cache_claim(key, self._owner(iid), LEASE_S)
+            self._next_renew = now + LEASE_S / 3
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Expand loops and move waiting instances forward until nothing changes."""
+        changed = True
+        while changed:
+            changed = False
+            try:
+                for inst in self.graph.expand():
+                    self._adopt(inst)
+                    changed = True
+            except ConditionEvaluationError as exc:
+                self._fail_run(str(exc))
+                return
+            for inst in list(self.graph.instances.values()):
+                if inst.status != "waiting":
+                    continue
+                if self.failing and not self.graph._exit_members[inst.task]:
+                    continue
+                verdict, why = self.graph.readiness(inst)
+                if verdict == "wait":
+                    continue
+                changed = True
+                if verdict == "skip":
+                    self._skip(inst, why or "skipped")
+                elif verdict == "fail":
+                    self._fail(inst, why or "failed")
+                else:
+                    self._decide(inst)
+
+    def _adopt(self, inst: Instance) -> None:
+        record = self.resumed.get(inst.id)
+        if record is not None:
+            inst.status = record.status
+            inst.outputs = record.outputs or {"parameters": {}, "artifacts": {}}
+            inst.attempts = record.attempts
+            inst.reason = "completed before resume"
+            self.observer("resumed", inst)
+        else:
+            self.observer("queued", inst)
+
+    def _inputs(self, inst: Instance) -> tuple[dict[str, Any], dict[str, Any]]:
+        component = self.spec.component_of(inst.task)
+        params: dict[str, Any] = {}
+        arts: dict[str, Any] = {}
+        for name, arg in self.spec.tasks[inst.task].arguments.items():
+            value = self.graph.resolve(arg, inst.ctx)
+            spec = component.input(name)
+            (arts if spec is not None and spec.kind == "artifact" else params)[name] = value
+        return params, arts
+
+    def _decide(self, inst: Instance) -> None:
+        task = self.spec.tasks[inst.task]
+        params, arts = self._inputs(inst)
+        inst.request = {"parameters": params, "artifacts": arts}
+        inst.cache_key = None
+        if self.options.use_cache and task.caching and not self.graph._exit_members[inst.task]:
+            inst.cache_key = cache_key(self.spec.component_of(inst.task), params, arts)
+            if self._try_cache(inst):
+                return
+            if not self._claim(inst):
+                return
+        inst.status = "ready"
+        self.ready.append(inst.id)
+
+    def _try_cache(self, inst: Instance, entry: CacheEntry | None = None) -> bool:
+        key = inst.cache_key
+        entry = entry or self.store.cache_lookup(key, self.options.max_cache_staleness_s)
+        if entry is None:
+            return False
+        arts = entry.outputs.get("artifacts", {})
+        if not all(self.artifacts.verify(a["uri"], a["digest"]) for a in arts.values()):
+            self.store.cache_invalidate(key)  # a deleted or altered artifact is never a hit
+            return False
+        inst.status = "cached"
+        inst.outputs = entry.outputs
+        inst.saved_s = entry.duration_s
+        self.recorder.cached(inst, entry, key)
+        self.observer("cached", inst)
+        return True
+
+    def _owner(self, iid: str) -> str:
+        return f"{self.graph.run_id}/{iid}"
+
+    def _claim(self, inst: Instance) -> bool:
+        """Take the compute lease for the key, or wait for whoever holds it (no duplicate work)."""
+        key = inst.cache_key
+        if key in self.leases or not self.store.cache_claim(key, self._owner(inst.id), LEASE_S):
+            inst.status = "cache_wait"
+            self.observer("cache_wait", inst)
+            threading.Thread(target=self._wait_cache, args=(inst.id, key), daemon=True).start()
+            return False
+        self.leases[key] = inst.id
+        return True
+
+    def _wait_cache(self, iid: str, key: str) -> None:
+        entry = None
+        try:
+            if key in self.leases:  # a sibling instance of this very run computes it
+                while key in self.leases and (entry := self.store.cache_lookup(key)) is None:
+                    time.sleep(0.05)
+                entry = entry or self.store.cache_lookup(key)
+            else:
+                entry = self.store.cache_wait(key, CACHE_WAIT_S, self.options.max_cache_staleness_s)
+        finally:
+            self.events.put(_CacheWaitDone(iid, entry))
+
+    def _on_cache_wait(self, event: _CacheWaitDone) -> None:
+        inst = self.graph.instances[event.id]
+        if self._try_cache(inst, event.entry):
+            return
+        if self._claim(inst):
+            inst.status = "ready"
+            self.ready.append(inst.id)
+
+    # -- launching ---------------------------------------------------------------------------
+    def _loop_allows(self, inst: Instance) -> bool:
+        for depth in range(len(inst.ctx)):
+            group = self.spec.groups[inst.ctx[depth][0]]
+            if not group.parallelism:
+                continue
+            prefix = inst.ctx[:depth]
+            busy = {r.inst.ctx[depth][1] for r in self.running.values()
+                    if len(r.inst.ctx) > depth and r.inst.ctx[:depth] == prefix and r.inst.ctx[depth][0] == group.id}
+            if inst.ctx[depth][1] not in busy and len(busy) >= group.parallelism:
+                return False
+        return True
+
+    def _launch(self) -> None:
+        if not self.ready:
+            return
+        waiting: list[str] = []
+        for iid in self.ready:
+            inst = self.graph.instances[iid]
+            req: Request = self.requests[inst.task]
+            if (len(self.running) >= self.parallelism or not self._loop_allows(inst)
+                    or not self.ledger.fits(req)):
+                waiting.append(iid)
+                continue
+            self._start(inst, req)
+        self.ready = waiting
+
+    def _get_pool(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = self.pool_factory(self.events)
+            self._pool.start()
+            self.warnings.extend(self._pool.warnings)
+        return self._pool
+
+    def _start(self, inst: Instance, req: Request) -> None:
+        task = self.spec.tasks[inst.task]
+        inst.attempts += 1
+        attempt_dir = self.run_dir / inst.id / f"attempt-{inst.attempts}"
+        (attempt_dir / "work").mkdir(parents=True, exist_ok=True)
+        gpus = self.ledger.acquire(inst.id, req)
+        request = {
+            "run_id": self.graph.run_id, "task_id": inst.id,
+            "component": self.spec.component_of(inst.task).model_dump(mode="json"),
+            "parameters": dict(inst.request["parameters"]), "artifacts": inst.request["artifacts"],
+            "artifact_root": self.artifact_root, "workdir": str(attempt_dir / "work"),
+            "result": str(attempt_dir / "result.json"),
+        }
+        for name, arg in task.arguments.items():
+            if getattr(arg, "kind", None) == "task_final_status":
+                request["parameters"][name] = self.graph.resolve(arg, inst.ctx)
+        (attempt_dir / "request.json").write_text(json.dumps(request))
+        env = {**task.env, "CONVEYOR_RUN_ID": self.graph.run_id, "CONVEYOR_TASK_ID": inst.id}
+        if req.gpu or self.ledger.capacity.gpu:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
+        started = time.time()
+        attempt_id = self.recorder.running(inst, inst.cache_key, started, None)
+        inst.status = "running"
+        run = _Running(inst, attempt_id, started, request, inst.cache_key,
+                       time.monotonic() + task.timeout_s if task.timeout_s else None)
+        self.running[inst.id] = run
+        self.observer("running", inst)
+        self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env)
+
+    # -- completing --------------------------------------------------------------------------
+    def _on_exit(self, event: ProcessExit) -> None:
+        run = self.running.pop(event.id, None)
+        if run is None:
+            return
+        self.ledger.release(event.id)
+        inst = run.inst
+        rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
+        result_path = Path(run.request["result"])
+        result = json.loads(result_path.read_text()) if result_path.exists() else None
+        failure = classify_exit(event.code, event.signal, run.timed_out)
+        if failure is None and result and result.get("status") == "succeeded":
+            inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
+            ttl = self.spec.component_of(inst.task).cache_ttl_seconds
+            inst.cost_usd = self.recorder.succeeded(
+                inst, run.attempt_id, result, run.request["artifacts"], rss, event.cpu_s, run.started_at,
+                run.cache_key, ttl)
+            inst.peak_rss_mb, inst.duration_s = rss, time.time() - run.started_at
+            inst.status = "succeeded"
+            self._release(run.cache_key)
+            self.observer("succeeded", inst)
+            if not self.options.keep_workdirs:
+                shutil.rmtree(result_path.parent / "work", ignore_errors=True)
+            return
+        if result and result.get("status") == "failed" and not run.timed_out:
+            failure, error = result["failure_class"], result["error"]
+        elif run.timed_out:
+            error = f"timed out after {self.spec.tasks[inst.task].timeout_s:g} s"
+        elif event.signal:
+            error = f"process killed by signal {event.signal}" + (" (preempted)" if failure == "preempted" else "")
+        else:
+            error = f"process exited with code {event.code} and no result"
+        failure = failure or "transient"
+        retry = self.spec.tasks[inst.task].retry
+        will_retry = failure in RETRYABLE and inst.attempts <= retry.num_retries and not self.failing
+        inst.error, inst.failure_class = error, failure
+        inst.peak_rss_mb, inst.duration_s = rss, time.time() - run.started_at
+        self.recorder.attempt_failed(inst, run.attempt_id, failure, error, event.code, rss, event.cpu_s, will_retry)
+        if will_retry:
+            inst.status = "retry_wait"
+            heapq.heappush(self.timers, (time.monotonic() + retry_delay(retry, inst.attempts), inst.id))
+            self.observer("retrying", inst)
+            return
+        self._release(run.cache_key)
+        self._fail(inst, error, run.started_at)
+
+    def _release(self, key: str | None) -> None:
+        iid = self.leases.pop(key, None) if key is not None else None
+        if iid is not None:
+            self.store.cache_release(key, self._owner(iid))
+
+    def _release_all_leases(self) -> None:
+        for key, iid in list(self.leases.items()):
+            self.store.cache_release(key, self._owner(iid))
+        self.leases.clear()
+
+    def _skip(self, inst: Instance, reason: str) -> None:
+        inst.status, inst.reason = "skipped", reason
+        self.recorder.skipped(inst, reason)
+        self.observer("skipped", inst)
+
+    def _fail(self, inst: Instance, error: str, started_at: float | None = None) -> None:
+        inst.status, inst.error = "failed", error
+        self.recorder.failed(inst, error, started_at)
+        self.observer("failed", inst)
+        if not self.graph._exit_members[inst.task]:
+            self._fail_run(f"task {inst.id}: {error}", inst.id)
+
+    def _fail_run(self, error: str, task: str = "") -> None:
+        if self.first_error is None:
+            self.first_error = error
+            self.graph.final_status.update(state="FAILED", error_code=1, error_message=error,
+                                           pipeline_task_name=task)
+        self.failing = True
+        for iid in self.ready:
+            inst = self.graph.instances[iid]
+            if not self.graph._exit_members[inst.task]:
+                inst.status = "waiting"
+        self.ready = [i for i in self.ready if self.graph._exit_members[self.graph.instances[i].task]]
+
+    def _abort(self, why: str) -> None:
+        for iid in list(self.running):
+            if self._pool is not None:
+                self._pool.kill(iid)
+            run = self.running.pop(iid)
+            self.recorder.attempt_failed(run.inst, run.attempt_id, "killed", why, None, None, None, False)
+            self._fail(run.inst, why, run.started_at)
+
+    def succeeded(self) -> bool:
+        return self.first_error is None and all(
+            i.status in COMPLETED or i.status == "skipped" for i in self.graph.instances.values())

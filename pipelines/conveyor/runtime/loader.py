@@ -1,0 +1,112 @@
+"""Find the user's function for a component, the same way in the CLI, a fork and a pod.
+
+Order: the module file the DSL recorded (a warm fork server already has it imported), then an
+importable module name, then the component's own source, exec'd without its decorators (what a
+pod does when the image has no copy of the project).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import importlib.util
+import sys
+import textwrap
+import typing
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from conveyor.ir import artifacts as ir_artifacts
+from conveyor.ir import types as ir_types
+from conveyor.ir.errors import PipelineDefinitionError
+from conveyor.ir.spec import PythonFunction
+
+_BY_FILE: dict[str, ModuleType] = {}
+
+
+def module_name_for(path: Path) -> str:
+    """A stable module name per file, so every process gives a pipeline file the same name."""
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
+    return f"conveyor_user_{path.stem}_{digest}"
+
+
+def load_module_file(path: str | Path) -> ModuleType:
+    resolved = Path(path).resolve()
+    key = str(resolved)
+    if key in _BY_FILE:
+        return _BY_FILE[key]
+    if not resolved.is_file():
+        raise FileNotFoundError(f"pipeline file {path} does not exist")
+    name = module_name_for(resolved)
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    parent = str(resolved.parent)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _BY_FILE[key] = module
+    return module
+
+
+def _unwrap(obj: Any) -> Any:
+    return getattr(obj, "python_func", obj)
+
+
+def _lookup(module: ModuleType, qualname: str) -> Any:
+    obj: Any = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return _unwrap(obj)
+
+
+def _exec_source(impl: PythonFunction) -> Any:
+    """Define the function from its source alone, with kfp-style names in scope."""
+    tree = ast.parse(textwrap.dedent(impl.source))
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not funcs:
+        raise PipelineDefinitionError(f"component source for {impl.function!r} defines no function")
+    for func in funcs:
+        func.decorator_list = []
+    namespace: dict[str, Any] = {"__name__": "__conveyor_component__", "typing": typing,
+                                 "NamedTuple": typing.NamedTuple, "List": list, "Dict": dict}
+    for module in (ir_types, ir_artifacts):
+        namespace.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
+    exec(compile(tree, f"<component {impl.function}>", "exec"), namespace)  # noqa: S102 - the user's own code
+    return namespace[funcs[-1].name]
+
+
+def resolve_function(impl: PythonFunction) -> Any:
+    if impl.module_file and Path(impl.module_file).is_file():
+        return _lookup(load_module_file(impl.module_file), impl.function)
+    if impl.module:
+        try:
+            return _lookup(importlib.import_module(impl.module), impl.function)
+        except (ImportError, AttributeError):
+            pass
+    return _exec_source(impl)
+
+
+def find_pipeline(path: str | Path, name: str | None = None) -> Any:
+    """The pipeline object in a file: the one named, or the only one there is."""
+    module = load_module_file(path)
+    found = {k: v for k, v in vars(module).items() if hasattr(v, "pipeline_spec") and not isinstance(v, type)}
+    if name is not None:
+        if name not in found:
+            raise PipelineDefinitionError(
+                f"{path}: no pipeline named {name!r}; pipelines in this file: {', '.join(sorted(found)) or '(none)'}")
+        return found[name]
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise PipelineDefinitionError(f"{path}: no @dsl.pipeline function found")
+    raise PipelineDefinitionError(
+        f"{path}: several pipelines ({', '.join(sorted(found))}); choose one with {path}:NAME")

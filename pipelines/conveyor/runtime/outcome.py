@@ -1,0 +1,58 @@
+"""How a task attempt ended, and whether another attempt can help.
+
+One table serves the local scheduler, the pod entrypoint and the Argo retryStrategy: a failure
+is *transient* (retry with backoff) or *permanent* (fail fast, never retried). Users decide with
+`PermanentError` / `TransientError`; everything else follows the rules below.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Literal
+
+from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
+
+FailureClass = Literal["transient", "permanent", "preempted", "timeout", "killed"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # an unclassified exception: retried like a transient failure
+EXIT_PERMANENT = 3  # never retried, also by Argo's retryStrategy expression
+EXIT_TRANSIENT = 4
+EXIT_PREEMPTED = 143  # 128 + SIGTERM, what a pod's SIGTERM handler exits with
+
+RETRYABLE: frozenset[str] = frozenset({"transient", "preempted", "timeout", "killed"})
+
+# Errors in the code or the data: running the same thing again gives the same error.
+PERMANENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    PermanentError, PipelineDefinitionError, TypeError, ValueError, KeyError, IndexError,
+    AttributeError, NameError, ImportError, SyntaxError, AssertionError, NotImplementedError,
+    ZeroDivisionError,
+)
+
+
+def classify_exception(exc: BaseException) -> FailureClass:
+    if isinstance(exc, TransientError):
+        return "transient"
+    if isinstance(exc, PERMANENT_EXCEPTIONS):
+        return "permanent"
+    # OSError (network, disk), TimeoutError, MemoryError, RuntimeError from libraries: worth another try.
+    return "transient"
+
+
+def exit_code_for(failure: FailureClass) -> int:
+    return EXIT_PERMANENT if failure == "permanent" else EXIT_TRANSIENT
+
+
+def classify_exit(code: int, sig: int | None, timed_out: bool = False) -> FailureClass | None:
+    """Failure class of a process that ended with `code` (negative: killed by signal `sig`)."""
+    if timed_out:
+        return "timeout"
+    if code == EXIT_OK and sig is None:
+        return None
+    if code == EXIT_PERMANENT:
+        return "permanent"
+    if sig == signal.SIGTERM or code == EXIT_PREEMPTED:
+        return "preempted"
+    if sig is not None:
+        return "killed"
+    return "transient"

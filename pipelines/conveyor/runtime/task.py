@@ -1,0 +1,187 @@
+"""The one-task entrypoint: a request file in, a result file out, an exit code that classifies.
+
+The request names the component (its IR), the resolved parameter values and the input
+artifacts (URI + digest). The task materialises inputs from the artifact store (hard links
+locally), calls the function, checks and stores every output with its digest, and writes the
+result atomically. The scheduler trusts only a complete result file: a task killed half-way
+leaves none, so nothing partial is ever treated as complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from conveyor.ir.artifacts import Artifact, artifact_class
+from conveyor.ir.errors import PermanentError
+from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec
+from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
+from conveyor.runtime.loader import resolve_function
+from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
+from conveyor.stores.artifacts import open_artifact_store
+
+METRIC_TYPES = ("Metrics", "ClassificationMetrics")
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class TaskContext:
+    """What one attempt works with: the request, its scratch directory and the artifact store."""
+
+    def __init__(self, request: dict[str, Any]):
+        self.request = request
+        self.component = ComponentSpec.model_validate(request["component"])
+        self.workdir = Path(request["workdir"])
+        self.store = open_artifact_store(request["artifact_root"])
+        self.label = f"task {request.get('task_id', '?')!r} (component {self.component.name!r})"
+
+    # -- inputs ------------------------------------------------------------------------------
+    def _artifact_in(self, name: str, data: dict[str, Any], index: int | None = None) -> Artifact:
+        art = Artifact.from_dict(data)
+        dest = self.workdir / "inputs" / (name if index is None else f"{name}-{index}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        art.path = str(self.store.materialize(data["uri"], dest))
+        return art
+
+    def _input_value(self, spec: InputSpec) -> Any:
+        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        if spec.style == "final_status":
+            return PipelineTaskFinalStatus.from_dict(params[spec.name])
+        if spec.kind == "artifact":
+            data = arts[spec.name]
+            if isinstance(data, list):
+                items = [self._artifact_in(spec.name, d, i) for i, d in enumerate(data)]
+                return [a.path for a in items] if spec.style == "path" else items
+            art = self._artifact_in(spec.name, data)
+            return art.path if spec.style == "path" else art
+        value = params[spec.name]
+        if spec.style == "path":  # InputPath(str): kfp hands the value over in a file
+            target = self.workdir / "inputs" / spec.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(value if isinstance(value, str) else json.dumps(value))
+            return str(target)
+        return value
+
+    def kwargs(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        kwargs: dict[str, Any] = {}
+        for spec in self.component.inputs:
+            if spec.name in params or spec.name in arts:
+                kwargs[spec.name] = self._input_value(spec)
+            elif spec.required:
+                raise PermanentError(f"{self.label}: required input {spec.name!r} was not provided")
+        for spec in self.component.outputs:
+            if spec.style not in ("artifact", "path"):
+                continue
+            path = self.workdir / "outputs" / spec.name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if spec.kind == "artifact":
+                obj = artifact_class(spec.type)(name=spec.name, path=str(path))
+                outputs[spec.name] = obj
+                kwargs[spec.name] = obj if spec.style == "artifact" else str(path)
+            else:
+                outputs[spec.name] = str(path)
+                kwargs[spec.name] = str(path)
+        return kwargs
+
+    # -- outputs -----------------------------------------------------------------------------
+    def _parameter_out(self, spec: OutputSpec, value: Any) -> Any:
+        if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not value_matches(spec.type, value):
+            raise PermanentError(
+                f"{self.label}: output {spec.name!r} must be {spec.type}, got {type(value).__name__} {value!r:.80}")
+        if isinstance(value, tuple):
+            value = list(value)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise PermanentError(f"{self.label}: output {spec.name!r} is not JSON-serialisable: {exc}") from None
+        return value
+
+    def _read_path_parameter(self, spec: OutputSpec, path: str) -> Any:
+        if not os.path.exists(path):
+            raise PermanentError(f"{self.label}: OutputPath {spec.name!r} was not written to {path}")
+        text = Path(path).read_text()
+        if spec.type == "str":
+            return text
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise PermanentError(f"{self.label}: OutputPath {spec.name!r} holds {text[:60]!r}, not a {spec.type}") from None
+
+    def _store_artifact(self, spec: OutputSpec, art: Artifact | str) -> dict[str, Any]:
+        path = art.path if isinstance(art, Artifact) else art
+        metadata = dict(art.metadata) if isinstance(art, Artifact) else {}
+        if not os.path.exists(path):
+            if spec.type not in METRIC_TYPES:
+                raise PermanentError(f"{self.label}: output artifact {spec.name!r} was not written to {path}")
+            Path(path).write_text(json.dumps(metadata, sort_keys=True))
+        stored = self.store.put(path)
+        return {"type": spec.type, "name": spec.name, "uri": stored.uri, "digest": stored.digest,
+                "size": stored.size, "metadata": metadata}
+
+    def collect(self, returned: Any, outputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        params: dict[str, Any] = {}
+        arts: dict[str, Any] = {}
+        for spec in self.component.outputs:
+            if spec.style == "return":
+                params[spec.name] = self._parameter_out(spec, returned)
+            elif spec.style == "return_field":
+                if not hasattr(returned, spec.name):
+                    raise PermanentError(f"{self.label}: the returned value has no field {spec.name!r}")
+                params[spec.name] = self._parameter_out(spec, getattr(returned, spec.name))
+            elif spec.kind == "artifact":
+                arts[spec.name] = self._store_artifact(spec, outputs[spec.name])
+            else:
+                params[spec.name] = self._parameter_out(spec, self._read_path_parameter(spec, outputs[spec.name]))
+        return params, arts
+
+
+def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run the task in this process; return (exit code, result). Never raises."""
+    started = time.time()
+    try:
+        ctx = TaskContext(request)
+        func = resolve_function(ctx.component.implementation)
+        outputs: dict[str, Any] = {}
+        kwargs = ctx.kwargs(outputs)
+        returned = func(**kwargs)
+        params, arts = ctx.collect(returned, outputs)
+        result = {"status": "succeeded", "parameters": params, "artifacts": arts,
+                  "started_at": started, "ended_at": time.time()}
+        return EXIT_OK, result
+    except BaseException as exc:  # noqa: BLE001 - every failure must be classified and reported
+        failure = classify_exception(exc)
+        message = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+        return exit_code_for(failure), {
+            "status": "failed", "failure_class": failure, "error": message[:4000],
+            "traceback": traceback.format_exc()[-8000:], "started_at": started, "ended_at": time.time(),
+        }
+
+
+def main(request_path: str) -> int:
+    with open(request_path) as fh:
+        request = json.load(fh)
+    code, result = execute(request)
+    write_json_atomic(request["result"], result)
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))
