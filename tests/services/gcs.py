@@ -87,12 +87,12 @@ def gcs_endpoint() -> Iterator[GCSEndpoint]:
 def _container_endpoint() -> Iterator[GCSEndpoint]:
     from testcontainers.core.container import DockerContainer
 
-    container = (
-        DockerContainer(IMAGE)
-        .with_command("start --host 0.0.0.0 --port 9023 --in-memory")
-        .with_exposed_ports(9023)
-    )
     try:
+        container = (
+            DockerContainer(IMAGE)
+            .with_command("start --host 0.0.0.0 --port 9023 --in-memory")
+            .with_exposed_ports(9023)
+        )
         container.start()
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9023)}"
         import time

@@ -237,20 +237,28 @@ def _start_binaries(workdir: Path) -> PostgresServer:
 
 
 def _start_container() -> PostgresServer:
-    from testcontainers.postgres import PostgresContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # testcontainers < 4.9 keeps it at the old path
+        from testcontainers.postgres import PostgresContainer
 
     password = secrets.token_hex(12)
     port = common.free_port()
-    container = PostgresContainer(IMAGE, username=DB_USER, password=password, dbname=DB_NAME, driver=None)
-    container.with_bind_ports(5432, port)  # fixed host port, so restart() keeps the URL valid
     try:
+        container = PostgresContainer(IMAGE, username=DB_USER, password=password, dbname=DB_NAME, driver=None)
+        container.with_bind_ports(5432, port)  # fixed host port, so restart() keeps the URL valid
         container.start()
     except Exception as exc:
         common.unavailable(f"postgres: container {IMAGE} failed to start: {exc}")
     server = PostgresServer(
-        host="127.0.0.1", port=port, user=DB_USER, password=password, dbname=DB_NAME, _container=container
+        host=container.get_container_host_ip(), port=port, user=DB_USER, password=password, dbname=DB_NAME,
+        _container=container,
     )
-    server.wait_ready()
+    try:
+        server.wait_ready()
+    except RuntimeError as exc:
+        container.stop()
+        common.unavailable(f"postgres: container {IMAGE} did not accept connections: {exc}")
     return server
 
 
@@ -259,8 +267,10 @@ def postgres_server() -> Iterator[PostgresServer]:
     """The session's Postgres server object (url, restart(), stop(), start(), create_database())."""
     if common.docker_available():
         server = _start_container()
-        yield server
-        server._container.stop()  # type: ignore[union-attr]
+        try:
+            yield server
+        finally:
+            server._container.stop()  # type: ignore[union-attr]
         return
     workdir = common.service_dir("postgres")
     server = _start_binaries(workdir)

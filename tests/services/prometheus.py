@@ -125,8 +125,14 @@ def _prometheus_network() -> Iterator[object | None]:
         return
     from testcontainers.core.network import Network
 
-    with Network() as network:
+    try:
+        network = Network().create()
+    except Exception as exc:
+        common.unavailable(f"prometheus: cannot create a Docker network for the containers: {exc}")
+    try:
         yield network
+    finally:
+        network.remove()
 
 
 @pytest.fixture(scope="session")
@@ -203,9 +209,9 @@ def _wait_http(url: str, timeout: float = 30) -> None:
 def _pushgateway_container(network) -> Iterator[PushgatewayServer]:
     from testcontainers.core.container import DockerContainer
 
-    container = (DockerContainer(PUSHGATEWAY_IMAGE).with_command("--web.enable-admin-api")
-                 .with_exposed_ports(9091).with_network(network).with_network_aliases("pushgateway"))
     try:
+        container = (DockerContainer(PUSHGATEWAY_IMAGE).with_command("--web.enable-admin-api")
+                     .with_exposed_ports(9091).with_network(network).with_network_aliases("pushgateway"))
         container.start()
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9091)}"
         _wait_http(url + "/-/ready")
@@ -220,10 +226,10 @@ def _pushgateway_container(network) -> Iterator[PushgatewayServer]:
 def _prometheus_container(network, workdir: Path) -> Iterator[PrometheusServer]:
     from testcontainers.core.container import DockerContainer
 
-    container = (DockerContainer(PROMETHEUS_IMAGE)
-                 .with_volume_mapping(str(workdir / "prometheus.yml"), "/etc/prometheus/prometheus.yml", "ro")
-                 .with_exposed_ports(9090).with_network(network))
     try:
+        container = (DockerContainer(PROMETHEUS_IMAGE)
+                     .with_volume_mapping(str(workdir / "prometheus.yml"), "/etc/prometheus/prometheus.yml", "ro")
+                     .with_exposed_ports(9090).with_network(network))
         container.start()
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9090)}"
         _wait_http(url + "/-/ready")

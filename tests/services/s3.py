@@ -107,8 +107,8 @@ def _container_endpoint() -> Iterator[S3Endpoint]:
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.waiting_utils import wait_for_logs
 
-    container = DockerContainer(IMAGE).with_exposed_ports(5000)
     try:
+        container = DockerContainer(IMAGE).with_exposed_ports(5000)
         container.start()
         wait_for_logs(container, "Running on", timeout=30)
     except Exception as exc:
