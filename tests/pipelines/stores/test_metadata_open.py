@@ -1,0 +1,173 @@
+"""Opening a metadata store: default location, URL errors, secret redaction, migrations, the lookup index."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import sqlite3
+import time
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, insert, text
+
+from conveyor.stores.metadata import MetadataStoreError, migrate, open_metadata_store, redact_url
+from conveyor.stores.metadata.schema import VERSION_TABLE, cache_entries, metadata
+
+
+def test_default_store_is_sqlite_wal_under_conveyor_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVEYOR_HOME", str(tmp_path / "home"))
+    with open_metadata_store() as store:
+        store.create_run("r1", "p", "d", "{}")
+    db = tmp_path / "home" / "metadata.db"
+    assert db.is_file()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT run_id FROM runs").fetchall() == [("r1",)]
+
+
+def test_default_home_is_dot_conveyor_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONVEYOR_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    open_metadata_store().close()
+    assert (tmp_path / ".conveyor" / "metadata.db").is_file()
+
+
+@pytest.mark.parametrize(("url", "redacted"), [
+    ("postgresql://bob:s3cr3t@db:5432/x", "postgresql://bob:***@db:5432/x"),
+    ("postgresql+psycopg://bob:p%40ss@db/x?sslmode=require", "postgresql+psycopg://bob:***@db/x?sslmode=require"),
+    ("error near postgres://a:b@h/d today", "error near postgres://a:***@h/d today"),
+    ("sqlite:////tmp/m.db", "sqlite:////tmp/m.db"),
+])
+def test_redact_url(url, redacted):
+    assert redact_url(url) == redacted
+
+
+@pytest.mark.parametrize(("url", "match"), [
+    ("mysql://u:hunter2@h/db", r"'mysql://u:\*\*\*@h/db' has unsupported scheme 'mysql'"),
+    ("sqlite://", "in-memory SQLite"),
+    ("sqlite:///:memory:", "in-memory SQLite"),
+    ("not a url at all", "is not a valid database URL"),
+    ("postgresql://u:hunter2@localhost", "names no database"),
+])
+def test_bad_urls_are_named_and_redacted(url, match):
+    with pytest.raises(MetadataStoreError, match=match) as info:
+        open_metadata_store(url)
+    assert "hunter2" not in str(info.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_postgres_fails_fast_with_a_redacted_url():
+    url = f"postgresql://bob:hunter2@127.0.0.1:{_free_port()}/metadata"
+    started = time.monotonic()
+    with pytest.raises(MetadataStoreError) as info:
+        open_metadata_store(url)
+    message = str(info.value)
+    assert time.monotonic() - started < 10
+    assert "cannot connect to metadata store postgresql+psycopg://bob:***@127.0.0.1" in message
+    assert "refused" in message.lower()
+    assert "hunter2" not in message and "hunter2" not in repr(info.value.__cause__)
+
+
+@pytest.mark.services
+def test_wrong_password_names_the_cause_not_the_password(postgres_server):
+    url = postgres_server.url.replace(postgres_server.password, "Wr0ngPassw0rd")
+    with pytest.raises(MetadataStoreError, match="password authentication failed") as info:
+        open_metadata_store(url)
+    assert "Wr0ngPassw0rd" not in str(info.value) and postgres_server.password not in str(info.value)
+
+
+@pytest.mark.services
+def test_repr_and_url_of_a_postgres_store_hide_the_password(fresh_postgres_db):
+    from sqlalchemy.engine import make_url
+
+    password = make_url(fresh_postgres_db).password
+    with open_metadata_store(fresh_postgres_db) as store:
+        assert password not in repr(store) and password not in store.url
+        assert ":***@" in store.url
+
+
+def test_unwritable_sqlite_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(MetadataStoreError, match=f"cannot open metadata store sqlite.*{blocker}"):
+        open_metadata_store(f"sqlite:///{blocker}/sub/metadata.db")
+
+
+def test_migrated_schema_matches_the_table_definitions(metadata_store):
+    with metadata_store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE, "compare_type": True})
+        assert compare_metadata(ctx, metadata) == []
+        assert migrate.current_revision(conn) == migrate.head_revision()
+
+
+def test_a_database_from_a_newer_conveyor_is_refused(metadata_url, metadata_store):
+    with metadata_store.engine.begin() as conn:
+        conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999_future'"))
+    migrate.forget(metadata_store.url)
+    with pytest.raises(MetadataStoreError, match="revision '9999_future', which this conveyor does not know"):
+        open_metadata_store(metadata_url)
+
+
+def _open_and_write(url: str, i: int, queue) -> None:
+    try:
+        with open_metadata_store(url) as store:
+            store.create_run(f"r{i}", "p", "d", "{}")
+        queue.put(None)
+    except BaseException as exc:  # report to the parent instead of dying silently
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_fresh_database_at_once_all_succeed(metadata_url):
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_open_and_write, args=(metadata_url, i, queue)) for i in range(6)]
+    for p in procs:
+        p.start()
+    errors = [queue.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert errors == [None] * len(procs)
+    with open_metadata_store(metadata_url) as store:
+        assert len(store.list_runs()) == len(procs)
+
+
+def test_cache_lookup_uses_the_key_index_with_50k_entries(metadata_store):
+    rows = [{"key": f"sha256:{i:064x}", "outputs_json": "{}", "created_at": float(i)} for i in range(50_000)]
+    with metadata_store.engine.begin() as conn:
+        conn.execute(insert(cache_entries), rows)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE cache_entries"))
+    captured: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM cache_entries" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(metadata_store.engine, "before_cursor_execute", capture)
+    try:
+        hit = metadata_store.cache_lookup(rows[31_337]["key"], now=1e9)
+    finally:
+        event.remove(metadata_store.engine, "before_cursor_execute", capture)
+    assert hit is not None and hit.created_at == 31_337.0
+    statement, parameters = captured[-1]
+    with metadata_store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert "USING INDEX sqlite_autoindex_cache_entries_1 (key=?)" in plan, plan
+        else:
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            assert "Index Scan using pk_cache_entries" in plan, plan
+    timings = []
+    for i in range(0, 50_000, 100):
+        started = time.perf_counter()
+        assert metadata_store.cache_lookup(rows[i]["key"], now=1e9) is not None
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[int(len(timings) * 0.99)] < 0.005
