@@ -1,0 +1,48 @@
+"""conveyor.dsl: author pipelines exactly as with kfp v2 (`from conveyor import dsl`).
+
+Decorators build IR (`conveyor.ir`) and nothing else; running is someone
+else's job, so this package never imports an executor.
+"""
+
+from conveyor.dsl.channels import PipelineChannel
+from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
+from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, ParallelFor
+from conveyor.dsl.pipeline import Pipeline, pipeline
+from conveyor.dsl.subpipeline import SubPipelineTask
+from conveyor.dsl.task import PipelineTask
+from conveyor.ir.artifacts import HTML, Artifact, ClassificationMetrics, Dataset, Markdown, Metrics, Model
+from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
+from conveyor.ir.types import Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
+
+__all__ = [
+    "HTML",
+    "Artifact",
+    "ClassificationMetrics",
+    "Collected",
+    "ComponentCalledOutsidePipelineError",
+    "Condition",
+    "Dataset",
+    "Elif",
+    "Else",
+    "ExitHandler",
+    "If",
+    "Input",
+    "InputPath",
+    "Markdown",
+    "Metrics",
+    "Model",
+    "Output",
+    "OutputPath",
+    "ParallelFor",
+    "PermanentError",
+    "Pipeline",
+    "PipelineChannel",
+    "PipelineDefinitionError",
+    "PipelineTask",
+    "PipelineTaskFinalStatus",
+    "PythonComponent",
+    "SubPipelineTask",
+    "TransientError",
+    "component",
+    "pipeline",
+]

@@ -1,0 +1,195 @@
+"""Read a component function's signature into IR inputs and outputs.
+
+Everything the runtime needs to call the function (which parameters get an
+artifact object, a path, a plain value or the final status, and where each
+output comes from) is recorded here, so the spec alone is enough to run it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from conveyor.ir import SINGLE_OUTPUT, InputSpec, OutputSpec, PipelineDefinitionError
+from conveyor.ir.types import (
+    INPUT_MARKER,
+    OUTPUT_MARKER,
+    InputPath,
+    OutputPath,
+    PipelineTaskFinalStatus,
+    normalize_type,
+    value_matches,
+)
+
+
+def _fail(component: str, message: str, argument: str | None = None) -> PipelineDefinitionError:
+    where = f"component {component!r}" + (f", argument {argument!r}" if argument else "")
+    return PipelineDefinitionError(f"{where}: {message}")
+
+
+def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """Resolved annotations (with Annotated extras); falls back to raw ones if a name cannot resolve."""
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except Exception:  # forward refs to local names: use what Python stored
+        return dict(getattr(func, "__annotations__", {}))
+
+
+def strip_optional(tp: Any) -> tuple[Any, bool]:
+    """`Optional[int]` → (int, True)."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0], True
+    return tp, False
+
+
+def _list_of(tp: Any) -> Any | None:
+    """`List[Dataset]` → Dataset; anything else → None."""
+    if typing.get_origin(tp) is list and typing.get_args(tp):
+        return typing.get_args(tp)[0]
+    return None
+
+
+def _defaults(param: inspect.Parameter, component: str, kind: str, type_name: str) -> dict[str, Any]:
+    try:
+        return default_fields(param, kind, type_name)
+    except ValueError as exc:
+        raise _fail(component, str(exc), param.name) from None
+
+
+def _kind_type(component: str, name: str, tp: Any) -> tuple[str, str]:
+    try:
+        return normalize_type(tp)
+    except TypeError as exc:
+        raise _fail(component, str(exc), name) from None
+
+
+def default_fields(param: inspect.Parameter, kind: str, type_name: str) -> dict[str, Any]:
+    """InputSpec fields for a parameter's default; ValueError if the default does not fit its type."""
+    if param.default is inspect.Parameter.empty:
+        return {}
+    default = param.default
+    if kind == "artifact":
+        if default is not None:
+            raise ValueError("an artifact input can only default to None")
+        return {"optional": True}
+    if default is None:
+        return {"optional": True, "has_default": True, "default": None}
+    if not value_matches(type_name, list(default) if isinstance(default, tuple) else default):
+        raise ValueError(f"default {default!r} is not a {type_name}")
+    try:
+        json.dumps(default, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ValueError(f"default {default!r} is not JSON-serialisable") from None
+    return {"has_default": True, "default": list(default) if isinstance(default, tuple) else default}
+
+
+def read_signature(
+    func: Callable[..., Any], component: str
+) -> tuple[tuple[InputSpec, ...], tuple[OutputSpec, ...]]:
+    """Inputs and outputs of a component function, or a PipelineDefinitionError naming the argument."""
+    hints = type_hints(func)
+    inputs: list[InputSpec] = []
+    outputs: list[OutputSpec] = []
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise _fail(component, "*args/**kwargs are not supported; declare each input", param.name)
+        if param.name not in hints:
+            raise _fail(
+                component, "has no type annotation; annotate it (int, str, Input[Dataset], ...)", param.name
+            )
+        tp, optional = strip_optional(hints[param.name])
+        if isinstance(tp, OutputPath):
+            kind, type_name = _kind_type(component, param.name, tp.type)
+            outputs.append(OutputSpec(name=param.name, kind=kind, type=type_name, style="path"))
+            continue
+        if isinstance(tp, InputPath):
+            kind, type_name = _kind_type(component, param.name, tp.type)
+            extra = _defaults(param, component, kind, type_name)
+            inputs.append(InputSpec(name=param.name, kind=kind, type=type_name, style="path", **extra))
+            continue
+        if tp is PipelineTaskFinalStatus:
+            inputs.append(
+                InputSpec(
+                    name=param.name, kind="parameter", type="PipelineTaskFinalStatus", style="final_status"
+                )
+            )
+            continue
+        if typing.get_origin(tp) is typing.Annotated:
+            inner, *markers = typing.get_args(tp)
+            if OUTPUT_MARKER in markers:
+                kind, type_name = _kind_type(component, param.name, inner)
+                if kind != "artifact":
+                    raise _fail(
+                        component,
+                        "Output[...] needs an artifact type; use OutputPath(...) for params",
+                        param.name,
+                    )
+                outputs.append(OutputSpec(name=param.name, kind="artifact", type=type_name, style="artifact"))
+                continue
+            if INPUT_MARKER in markers:
+                element = _list_of(inner)
+                kind, type_name = _kind_type(component, param.name, element if element is not None else inner)
+                if kind != "artifact":
+                    raise _fail(
+                        component, "Input[...] needs an artifact type like Input[Dataset]", param.name
+                    )
+                extra = _defaults(param, component, kind, type_name)
+                inputs.append(
+                    InputSpec(
+                        name=param.name,
+                        kind="artifact",
+                        type=type_name,
+                        style="artifact",
+                        is_list=element is not None,
+                        **extra,
+                    )
+                )
+                continue
+            tp = inner
+        kind, type_name = _kind_type(component, param.name, tp)
+        if kind == "artifact":
+            raise _fail(
+                component,
+                f"artifact type {type_name} must be wrapped: Input[{type_name}] or Output[{type_name}]",
+                param.name,
+            )
+        extra = _defaults(param, component, kind, type_name)
+        if optional and not extra:
+            raise _fail(component, "Optional[...] parameters need a default (usually None)", param.name)
+        inputs.append(InputSpec(name=param.name, kind=kind, type=type_name, style="value", **extra))
+    outputs.extend(_return_outputs(hints.get("return", inspect.Signature.empty), component))
+    _check_unique(component, inputs, outputs)
+    return tuple(inputs), tuple(outputs)
+
+
+def _return_outputs(tp: Any, component: str) -> list[OutputSpec]:
+    if tp in (None, type(None), inspect.Signature.empty):
+        return []
+    fields = getattr(tp, "__annotations__", None) if hasattr(tp, "_fields") else None
+    if fields is not None:
+        result = []
+        for field, field_type in fields.items():
+            kind, type_name = _kind_type(component, f"return.{field}", field_type)
+            result.append(OutputSpec(name=field, kind=kind, type=type_name, style="return_field"))
+        return result
+    kind, type_name = _kind_type(component, "return", tp)
+    if kind == "artifact":
+        raise _fail(
+            component, "returning an artifact is not supported; use an Output[...] parameter", "return"
+        )
+    return [OutputSpec(name=SINGLE_OUTPUT, kind=kind, type=type_name, style="return")]
+
+
+def _check_unique(component: str, inputs: list[InputSpec], outputs: list[OutputSpec]) -> None:
+    seen: set[str] = {i.name for i in inputs}
+    for output in outputs:
+        if output.name in seen:
+            raise _fail(component, "the name is used by more than one input/output", output.name)
+        seen.add(output.name)
