@@ -131,6 +131,11 @@ def mock_call(token: str, args: dict[str, Any]) -> dict[str, Any]:
         }
     if token == "gcp:organizations/getClientConfig:getClientConfig":
         return {"project": GCP_PROJECT, "region": "us-central1", "accessToken": "mock"}
+    if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+        return {
+            "emailAddress": "service-123456789@gs-project-accounts.iam.gserviceaccount.com",
+            "project": GCP_PROJECT,
+        }
     if token == "gcp:organizations/getProject:getProject":
         return {"projectId": GCP_PROJECT, "number": "123456789"}
     return dict(args)

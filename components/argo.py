@@ -1,0 +1,190 @@
+"""`ArgoWorkflows`: the workflow engine that runs compiled conveyor pipelines.
+
+Why these settings: argo-server stays a ClusterIP service with `client` or `sso` auth (never
+`server`, which would act with its own identity for anyone who reaches it). Controller, server and
+executor run non-root. Every team namespace gets a default artifact repository pointing at this
+stack's bucket with ambient cloud credentials (IRSA / Workload Identity; static keys only on an
+existing cluster's S3-compatible store) and a least-privilege Role for its workflow service account.
+Finished workflows are archived and large node statuses offloaded to the metadata Postgres, so a
+big fan-out never hits the 1 MB object limit; podGC and parallelism bound what runs at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import k8s as kx
+from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
+
+NAMESPACE = "argo"
+ARTIFACT_CONFIGMAP = "artifact-repositories"
+ARTIFACT_KEY = "conveyor"
+KEY_FORMAT = "{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
+EXECUTOR_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "watch", "patch"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "watch"]},
+    {"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]},
+]
+
+
+def artifact_repository(cfg: StackConfig, store: Any, bucket: str, endpoint: str | None) -> dict[str, Any]:
+    """The Argo artifact repository for `bucket` (plain dict, so it can be YAML-encoded)."""
+    prefix = cfg.object_store.prefix
+    if store.kind == "gcs":
+        return {"archiveLogs": True, "gcs": {"bucket": bucket, "keyFormat": f"{prefix}/argo/{KEY_FORMAT}"}}
+    s3: dict[str, Any] = {
+        "bucket": bucket,
+        "region": store.region,
+        "keyFormat": f"{prefix}/argo/{KEY_FORMAT}",
+    }
+    if cfg.cloud == "aws":
+        s3 |= {"endpoint": f"s3.{store.region}.amazonaws.com", "useSDKCreds": True,
+               "encryptionOptions": {"enableEncryption": True}}  # fmt: skip
+    else:
+        host = (endpoint or "").split("://")[-1]
+        s3 |= {"endpoint": host, "insecure": (endpoint or "").startswith("http://"),
+               "accessKeySecret": {"name": "conveyor-object-store", "key": "accessKey"},
+               "secretKeySecret": {"name": "conveyor-object-store", "key": "secretKey"}}  # fmt: skip
+    return {"archiveLogs": True, "s3": s3}
+
+
+class ArgoWorkflows(pulumi.ComponentResource):
+    """Argo Workflows Helm release, per-team RBAC and artifact repositories, DB credentials."""
+
+    def __init__(
+        self,
+        name: str,
+        cfg: StackConfig,
+        provider: k8s.Provider,
+        store: Any,
+        db: Any,
+        team_namespaces: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(type_token("ArgoWorkflows"), name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        ns = kx.namespace(f"{name}-ns", NAMESPACE, "restricted", k8s_opts)
+        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
+        db_secret = k8s.core.v1.Secret(
+            f"{name}-postgres",
+            metadata={"name": "argo-postgres", "namespace": NAMESPACE},
+            string_data={"username": db.username, "password": db.password},
+            opts=in_ns,
+        )
+        endpoint = store.endpoint if store.endpoint is not None else pulumi.Output.from_input(None)
+        repo = pulumi.Output.all(store.bucket, endpoint).apply(
+            lambda a: artifact_repository(cfg, store, a[0], a[1])
+        )
+        after_teams = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=team_namespaces)
+        for team in cfg.teams:
+            tn = team.namespace
+            k8s.core.v1.ConfigMap(
+                f"{name}-artifacts-{team.name}",
+                metadata={
+                    "name": ARTIFACT_CONFIGMAP,
+                    "namespace": tn,
+                    "annotations": {"workflows.argoproj.io/default-artifact-repository": ARTIFACT_KEY},
+                },
+                data={ARTIFACT_KEY: repo.apply(lambda r: yaml.safe_dump(r, sort_keys=True))},
+                opts=after_teams,
+            )
+            role = k8s.rbac.v1.Role(
+                f"{name}-executor-{team.name}",
+                metadata={"name": "conveyor-workflow-executor", "namespace": tn},
+                rules=EXECUTOR_RULES,
+                opts=after_teams,
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-executor-{team.name}",
+                metadata={"name": "conveyor-workflow-executor", "namespace": tn},
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "conveyor-workflow-executor",
+                },
+                subjects=[{"kind": "ServiceAccount", "name": WORKFLOW_SERVICE_ACCOUNT, "namespace": tn}],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[role]),
+            )
+            if store.access_key_id is not None:  # existing cluster: S3-compatible keys, never on clouds
+                k8s.core.v1.Secret(
+                    f"{name}-object-store-{team.name}",
+                    metadata={"name": "conveyor-object-store", "namespace": tn},
+                    string_data={"accessKey": store.access_key_id, "secretKey": store.secret_access_key},
+                    opts=after_teams,
+                )
+        values = pulumi.Output.all(repo, db.host).apply(lambda a: self._values(cfg, a[0], a[1], db))
+        self.release = kx.helm_release(
+            f"{name}-workflows", cfg.versions.argo_workflows, NAMESPACE, values,
+            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[db_secret, *team_namespaces]),
+            release_name="argo-workflows",
+        )  # fmt: skip
+        self.namespace = NAMESPACE
+        self.server_url = f"https://argo-workflows-server.{NAMESPACE}.svc:2746"
+        self.register_outputs({"namespace": NAMESPACE, "server_url": self.server_url})
+
+    @staticmethod
+    def _values(cfg: StackConfig, repo: dict[str, Any], db_host: str, db: Any) -> dict[str, Any]:
+        sec = kx.secure("100m", "256Mi", "1", "1Gi")
+        server: dict[str, Any] = {
+            "enabled": True,
+            "authModes": [cfg.argo.auth_mode],
+            "serviceType": "ClusterIP",
+            "ingress": {"enabled": False},
+            "secure": True,
+            "podSecurityContext": sec["podSecurityContext"],
+            "securityContext": sec["securityContext"],
+            "resources": sec["resources"],
+        }
+        if cfg.argo.auth_mode == "sso":
+            server["sso"] = {"enabled": True, "issuer": cfg.argo.sso_issuer, "rbac": {"enabled": True},
+                             "clientId": {"name": "argo-server-sso", "key": "client-id"},
+                             "clientSecret": {"name": "argo-server-sso", "key": "client-secret"}}  # fmt: skip
+        return {
+            "crds": {"install": True, "keep": True},
+            "singleNamespace": False,
+            "workflow": {"serviceAccount": {"create": False}, "rbac": {"create": False}},
+            "artifactRepository": repo,
+            "controller": {
+                "workflowNamespaces": [t.namespace for t in cfg.teams],
+                "parallelism": cfg.argo.parallelism,
+                "namespaceParallelism": cfg.argo.namespace_parallelism,
+                "podSecurityContext": sec["podSecurityContext"],
+                "securityContext": sec["securityContext"],
+                "resources": kx.resources("250m", "512Mi", "2", "2Gi"),
+                "metricsConfig": {"enabled": True},
+                "replicas": 2 if cfg.environment == "prod" else 1,
+                "workflowDefaults": {
+                    "spec": {
+                        "serviceAccountName": WORKFLOW_SERVICE_ACCOUNT,
+                        "podGC": {"strategy": cfg.argo.pod_gc_strategy, "deleteDelayDuration": "10m"},
+                        "ttlStrategy": {"secondsAfterSuccess": 86400, "secondsAfterFailure": 604800},
+                        "securityContext": kx.POD_SECURITY_CONTEXT,
+                    }
+                },
+                "persistence": {
+                    "archive": True,
+                    "archiveTTL": cfg.argo.archive_ttl,
+                    "nodeStatusOffLoad": True,
+                    "postgresql": {
+                        "host": db_host,
+                        "port": db.port,
+                        "database": db.database,
+                        "tableName": "argo_workflows",
+                        "userNameSecret": {"name": "argo-postgres", "key": "username"},
+                        "passwordSecret": {"name": "argo-postgres", "key": "password"},
+                        "ssl": True,
+                        "sslMode": db.sslmode,
+                    },
+                },
+            },
+            "executor": {
+                "securityContext": sec["securityContext"],
+                "resources": kx.resources("50m", "64Mi", "500m", "256Mi"),
+            },
+            "mainContainer": {"securityContext": sec["securityContext"]},
+            "server": server,
+        }
