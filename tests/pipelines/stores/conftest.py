@@ -37,3 +37,24 @@ def run_with_task(metadata_store: MetadataStore) -> MetadataStore:
     metadata_store.create_run("r1", "pipe", "sha256:pipe", "{}", status="running", now=100.0)
     metadata_store.upsert_task("r1", "t", task_name="t", status="running", now=100.0)
     return metadata_store
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.services),
+                        pytest.param("gcs", marks=pytest.mark.services)])
+def artifact_store(request: pytest.FixtureRequest, tmp_path):
+    """The same contract over every ArtifactStore: local CAS, S3 on a moto server, GCS on the emulator."""
+    import uuid
+
+    from conveyor.stores.artifacts import open_artifact_store
+
+    prefix = f"runs/{uuid.uuid4().hex[:8]}"
+    if request.param == "local":
+        return open_artifact_store(str(tmp_path / "artifacts"))
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_endpoint")
+        bucket = s3.create_bucket()
+        return open_artifact_store(f"s3://{bucket}/{prefix}", endpoint_url=s3.endpoint_url, region=s3.region,
+                                   access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+    gcs = request.getfixturevalue("gcs_emulator_env")  # sets STORAGE_EMULATOR_HOST for this test
+    bucket = gcs.create_bucket()
+    return open_artifact_store(f"gs://{bucket}/{prefix}", project=gcs.project)
