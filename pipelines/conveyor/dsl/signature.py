@@ -172,8 +172,11 @@ def read_signature(
 def _return_outputs(tp: Any, component: str) -> list[OutputSpec]:
     if tp in (None, type(None), inspect.Signature.empty):
         return []
-    fields = getattr(tp, "__annotations__", None) if hasattr(tp, "_fields") else None
-    if fields is not None:
+    if hasattr(tp, "_fields"):
+        try:
+            fields = typing.get_type_hints(tp)
+        except Exception:  # unresolvable forward refs: fall back to their text ("float", "Model")
+            fields = {k: getattr(v, "__forward_arg__", v) for k, v in tp.__annotations__.items()}
         result = []
         for field, field_type in fields.items():
             kind, type_name = _kind_type(component, f"return.{field}", field_type)
