@@ -5,7 +5,8 @@ it calls inside the project changes, but not when a site-packages library is
 upgraded (that is what `packages_to_install` and `base_image` are for). So we
 walk the names the function's code uses, follow those bound to functions,
 classes or modules defined in files under the project root (the working
-directory) and outside site-packages, and hash their source.
+directory) and outside site-packages, and hash their source. conveyor itself
+is never a dependency, whether installed or checked out in the project.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def project_dependencies(
                 continue
             if not isinstance(value, types.FunctionType | type | types.ModuleType):
                 continue
+            module_name = (
+                value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
+            )
+            if (module_name or "").split(".")[0] == "conveyor":
+                continue  # the framework itself, installed or editable, is not the user's code
             path = _source_file(value)
             if not _is_project_file(path, project):
                 continue

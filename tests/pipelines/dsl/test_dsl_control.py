@@ -208,3 +208,37 @@ def test_control_flow_outside_pipeline_and_bad_items():
 
     with pytest.raises(PipelineDefinitionError, match="argument 'items'.*list parameter"):
         _ = p.pipeline_spec
+
+
+def test_condition_on_loop_item_and_sub_pipeline_in_loop():
+    @dsl.pipeline
+    def per_item(x: int) -> int:
+        return add(a=x).output
+
+    @dsl.pipeline
+    def outer():
+        with dsl.ParallelFor([1, 2, 3], parallelism=1) as i:
+            with dsl.If(i > 1):
+                echo(text="big")
+            sub = per_item(x=i)
+        total(values=dsl.Collected(sub.output))
+
+    spec = outer.pipeline_spec
+    assert spec.groups["condition-1"].condition == Comparison(
+        left=LoopItem(loop_id="for-loop-1"), op=">", right=Constant(value=1)
+    )
+    assert spec.groups["condition-1"].parent == "for-loop-1"
+    assert spec.tasks["per-item.add"].group == "for-loop-1"
+    assert spec.tasks["total"].arguments["values"] == Collected(task="per-item.add", output="Output")
+
+
+def test_loop_item_condition_outside_loop_is_rejected():
+    @dsl.pipeline(name="leaky")
+    def p():
+        with dsl.ParallelFor([1, 2]) as i:
+            pass
+        with dsl.If(i > 1):
+            add(a=1)
+
+    with pytest.raises(PipelineDefinitionError, match="pipeline 'leaky'.*does not enclose it"):
+        _ = p.pipeline_spec

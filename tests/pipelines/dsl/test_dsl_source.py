@@ -78,3 +78,12 @@ def test_function_source_drops_decorators_and_dedents():
 
     src = function_source(outer().__func__)
     assert src.startswith("def inner(x: int) -> int:")
+
+
+def test_conveyor_itself_is_not_a_dependency():
+    from conveyor.ir import Metrics
+
+    def uses_framework():
+        return Metrics(name="m")
+
+    assert project_dependencies(uses_framework) == {}
