@@ -71,7 +71,7 @@ class MetadataDb(pulumi.ComponentResource):
         )
         db = aws.rds.Instance(
             f"{name}-postgres",
-            identifier_prefix=f"{cfg.name}-{cfg.environment}-",
+            identifier_prefix=f"{cfg.name}-",
             engine="postgres",
             engine_version=cfg.versions.rds_postgres,
             instance_class=cfg.db_instance_class,

@@ -62,7 +62,7 @@ class ObjectStore(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-artifacts",
             bucket=cfg.object_store.bucket,
-            bucket_prefix=None if cfg.object_store.bucket else f"{cfg.name}-{cfg.environment}-artifacts-",
+            bucket_prefix=None if cfg.object_store.bucket else f"{cfg.name}-artifacts-",
             force_destroy=cfg.force_destroy,
             opts=self._data,
         )
@@ -142,7 +142,7 @@ class ObjectStore(pulumi.ComponentResource):
                                         "matches_prefixes": [f"{cfg.object_store.prefix}/"]}})  # fmt: skip
         bucket = gcp.storage.Bucket(
             f"{name}-artifacts",
-            name=cfg.object_store.bucket or f"{project}-{cfg.name}-{cfg.environment}-artifacts",
+            name=cfg.object_store.bucket or f"{project}-{cfg.name}-artifacts",
             project=project,
             location=cfg.region.upper(),
             uniform_bucket_level_access=True,

@@ -98,11 +98,17 @@ def _gcp(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "project") -> dict[str, Any]:
     """Outputs = inputs, overlaid with the computed fields the real provider would return."""
     state = dict(inputs)
+    computed: dict[str, Any] = {}
     if token.startswith("aws:"):
-        state |= {k: v for k, v in _aws(token, name, inputs).items() if k not in inputs or k in ("arn",)}
+        computed = _aws(token, name, inputs)
     elif token.startswith("gcp:"):
-        state |= {k: v for k, v in _gcp(token, name, inputs).items() if k not in inputs}
-    elif token.startswith("random:"):
+        computed = _gcp(token, name, inputs)
+    for key, value in computed.items():
+        if isinstance(value, dict) and isinstance(state.get(key), dict):
+            state[key] = {**state[key], **value}  # e.g. vpcConfig + computed clusterSecurityGroupId
+        elif key not in state or key == "arn":
+            state[key] = value
+    if token.startswith("random:"):
         length = int(inputs.get("length", 16) or 16)
         state |= {"result": ("m0ck" + name)[:length].ljust(length, "x"), "bcryptHash": "$2a$10$mock"}
     elif token.startswith("kubernetes:") and "metadata" in inputs:

@@ -366,26 +366,31 @@ def run_program(
     stack: str | Path,
     *,
     config_overrides: dict[str, str] | None = None,
+    secret_overrides: dict[str, str] | None = None,
     preview: bool = False,
     isolated: bool = False,
 ) -> RecordedProgram:
     """Run `program_dir/__main__.py` for `stack` (a name or a `Pulumi.<name>.yaml` path) under mocks.
 
     `config_overrides` maps config keys (`project:key` or bare `key`) to string values, as
-    `pulumi config set` would. `preview=True` mimics `pulumi preview` (mock outputs become unknown
+    `pulumi config set` would; `secret_overrides` likewise, as `pulumi config set --secret` would. `preview=True` mimics `pulumi preview` (mock outputs become unknown
     where the program reads them). Raises whatever the program raises, e.g. a config validation error.
     """
     settings = load_stack(Path(program_dir), stack)
-    if config_overrides:
-        merged = dict(settings.config)
-        for key, value in config_overrides.items():
+    if config_overrides or secret_overrides:
+        merged, secret_keys = dict(settings.config), list(settings.secret_keys)
+        for key, value in {**(config_overrides or {}), **(secret_overrides or {})}.items():
             merged[key if ":" in key else f"{settings.project}:{key}"] = value
-        settings = replace(settings, config=merged)
+        for key in secret_overrides or {}:
+            secret_keys.append(key if ":" in key else f"{settings.project}:{key}")
+        settings = replace(settings, config=merged, secret_keys=sorted(set(secret_keys)))
     if not isolated:
         return _run_in_process(settings, preview)
     cmd = [sys.executable, "-m", "conveyor.platform.mocks", str(settings.program_dir), str(stack)]
     if preview:
         cmd.append("--preview")
+    if secret_overrides:
+        raise ValueError("secret_overrides is not supported with isolated=True")
     env_overrides = json.dumps(config_overrides or {})
     pythonpath = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": pythonpath}
