@@ -1,0 +1,222 @@
+"""One container template per (component, task settings): the pod that runs one task.
+
+Every pod runs the same one-task runtime as local mode. Its argv is the
+contract with ``conveyor.runtime.pod`` (see the package docstring). Tasks that
+share a component and identical settings share one template, with the task
+name and argument values passed as input parameters, so a 1,000-task DAG of
+one component has one template, and a 10,000-item loop still has one.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import hera.workflows.models as m
+
+from conveyor.compiler.argo.naming import LABEL_KEY_TASK, expr, label_value, param_name
+from conveyor.compiler.argo.options import (
+    EXIT_PERMANENT,
+    EXIT_PREEMPTED,
+    OUTPUTS_DIR,
+    PIP_CACHE_PATH,
+    RUNTIME_MODULE,
+    CompileError,
+    CompileOptions,
+    SecretKeyRef,
+)
+from conveyor.compiler.argo.placement import Placement
+from conveyor.ir import ComponentSpec, TaskSpec
+
+TASK_PARAM = "conveyor-task"
+PIP_CACHE_VOLUME = "conveyor-pip-cache"
+
+
+@dataclass(frozen=True)
+class PodContext:
+    """What every pod of one workflow shares (built once per compile)."""
+
+    options: CompileOptions
+    spec_ref: str
+    run_id: str
+    env: tuple[m.EnvVar, ...]
+
+
+def cpu_quantity(cores: float) -> str:
+    if float(cores).is_integer():
+        return str(int(cores))
+    return f"{math.ceil(cores * 1000)}m"
+
+
+def memory_quantity(size: int) -> str:
+    for suffix, unit in (("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+        if size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)
+
+
+def duration(seconds: float) -> str:
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds:g}s"
+
+
+def env_var(name: str, value: str, what: str) -> m.EnvVar:
+    """``secret:NAME/KEY`` values become a secretKeyRef; anything else is a literal."""
+    if value.startswith("secret:"):
+        ref = SecretKeyRef.parse(value[len("secret:") :], f"{what} env {name}")
+        return m.EnvVar(
+            name=name,
+            value_from=m.EnvVarSource(secret_key_ref=m.SecretKeySelector(name=ref.name, key=ref.key)),
+        )
+    return m.EnvVar(name=name, value=value)
+
+
+def resources(task: TaskSpec, placement: Placement) -> m.ResourceRequirements | None:
+    res = task.resources
+    requests: dict[str, m.Quantity] = {}
+    limits: dict[str, m.Quantity] = {}
+    if res.cpu_request is not None:
+        requests["cpu"] = m.Quantity(cpu_quantity(res.cpu_request))
+    if res.cpu_limit is not None:
+        limits["cpu"] = m.Quantity(cpu_quantity(res.cpu_limit))
+    if res.memory_request is not None:
+        requests["memory"] = m.Quantity(memory_quantity(res.memory_request))
+    if res.memory_limit is not None:
+        limits["memory"] = m.Quantity(memory_quantity(res.memory_limit))
+    if placement.gpus:
+        limits["nvidia.com/gpu"] = m.Quantity(str(placement.gpus))
+    if not requests and not limits:
+        return None
+    return m.ResourceRequirements(requests=requests or None, limits=limits or None)
+
+
+def retry_strategy(task: TaskSpec, placement: Placement) -> m.RetryStrategy | None:
+    """Transient failures retry with backoff; the runtime's permanent exit code never does.
+
+    Argo's backoff ``factor`` is an integer: a fractional IR factor is rounded up.
+    On a spot pool one extra attempt is reserved for the on-demand fallback; with
+    no user retries that attempt is taken only after a preemption (pod error or
+    SIGTERM exit), never after a failure of the user's code.
+    """
+    policy = task.retry
+    retries = policy.num_retries
+    spot = placement.spot_fallback is not None
+    if retries <= 0 and not spot:
+        return None
+    if retries <= 0:
+        limit, expression = 1, f'lastRetry.status == "Error" || lastRetry.exitCode == "{EXIT_PREEMPTED}"'
+    else:
+        limit, expression = retries + (1 if spot else 0), f'lastRetry.exitCode != "{EXIT_PERMANENT}"'
+    backoff = None
+    if retries > 0 and policy.backoff_duration_s > 0:
+        backoff = m.Backoff(
+            duration=duration(policy.backoff_duration_s),
+            factor=m.IntOrString(str(max(1, math.ceil(policy.backoff_factor)))),
+            cap=duration(policy.backoff_max_duration_s) if policy.backoff_max_duration_s else None,
+        )
+    return m.RetryStrategy(
+        limit=m.IntOrString(str(limit)), retry_policy="Always", expression=expression, backoff=backoff
+    )
+
+
+def install_prelude(component: ComponentSpec, options: CompileOptions, image: str) -> str | None:
+    """The shell run before the runtime when the image may lack conveyor or the packages."""
+    needed = options.install == "always" or (
+        options.install == "auto" and (component.packages_to_install or image != options.default_image)
+    )
+    if not needed or options.install == "never":
+        return None
+    pip = "python -m pip install --quiet --disable-pip-version-check --no-input"
+    lines = [
+        "set -e",
+        'if [ "${CONVEYOR_PREINSTALLED:-0}" != "1" ]; then',
+        f"  python -c 'import conveyor' 2>/dev/null || {pip} {shlex.quote(options.conveyor_requirement)}",
+    ]
+    if component.packages_to_install:
+        lines.append(f"  {pip} {' '.join(shlex.quote(p) for p in component.packages_to_install)}")
+    lines += ["fi", f'exec python -m {RUNTIME_MODULE} "$@"']
+    return "\n".join(lines)
+
+
+def container_template(
+    ctx: PodContext,
+    name: str,
+    task: TaskSpec,
+    component: ComponentSpec,
+    inputs: Sequence[str],
+    index_loops: Sequence[str],
+    placement: Placement,
+    final_status: bool,
+) -> m.Template:
+    """The Argo template running ``component`` with ``task``'s settings."""
+    what = f"task {task.name!r}"
+    image = component.base_image or ctx.options.default_image
+    args = [
+        "--spec", ctx.spec_ref,
+        "--task", expr(f"inputs.parameters.{TASK_PARAM}"),
+        "--run-id", ctx.run_id,
+        "--outputs-dir", OUTPUTS_DIR,
+    ]  # fmt: skip
+    for name_ in inputs:
+        args += ["--input", f"{name_}={{{{inputs.parameters.{param_name(name_)}}}}}"]
+    for loop in index_loops:
+        args += ["--loop-index", f"{loop}={{{{inputs.parameters.{param_name(loop + '-index')}}}}}"]
+    if not task.caching:
+        args.append("--no-cache")
+    if final_status:
+        args += ["--workflow-failures", "{{workflow.failures}}"]
+    prelude = install_prelude(component, ctx.options, image)
+    if prelude:
+        command, args = ["sh", "-c"], [prelude, "conveyor-pod", *args]
+    else:
+        command = ["python", "-m", RUNTIME_MODULE]
+
+    env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())]
+    mounts = None
+    if ctx.options.pip_cache_claim and prelude:
+        env.append(m.EnvVar(name="PIP_CACHE_DIR", value=PIP_CACHE_PATH))
+        mounts = [m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH)]
+
+    params = [m.Parameter(name=TASK_PARAM)]
+    params += [m.Parameter(name=param_name(i)) for i in inputs]
+    params += [m.Parameter(name=param_name(loop + "-index")) for loop in index_loops]
+    outputs = [
+        m.Parameter(name=param_name(o.name), value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{o.name}"))
+        for o in component.outputs
+    ]
+    if task.timeout_s is not None and task.timeout_s <= 0:
+        raise CompileError(f"{what}: timeout must be positive, got {task.timeout_s}")
+    return m.Template(
+        name=name,
+        metadata=m.Metadata(
+            labels={
+                LABEL_KEY_TASK: expr(f"inputs.parameters.{TASK_PARAM}"),
+                "conveyor.dev/component": label_value(component.name),
+            }
+        ),
+        inputs=m.Inputs(parameters=params),
+        outputs=m.Outputs(parameters=outputs) if outputs else None,
+        container=m.Container(
+            name="main",
+            image=image,
+            image_pull_policy=ctx.options.image_pull_policy,
+            command=command,
+            args=args,
+            env=env or None,
+            resources=resources(task, placement),
+            volume_mounts=mounts,
+        ),
+        retry_strategy=retry_strategy(task, placement),
+        active_deadline_seconds=m.IntOrString(str(math.ceil(task.timeout_s))) if task.timeout_s else None,
+        node_selector=dict(sorted(placement.node_selector.items())) or None,
+        tolerations=[m.Toleration(**_toleration_kwargs(t)) for t in placement.tolerations] or None,
+        pod_spec_patch=placement.pod_spec_patch,
+    )
+
+
+def _toleration_kwargs(tol: dict) -> dict:
+    renamed = dict(tol)
+    if "tolerationSeconds" in renamed:
+        renamed["toleration_seconds"] = renamed.pop("tolerationSeconds")
+    return renamed

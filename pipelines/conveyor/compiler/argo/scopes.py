@@ -1,0 +1,283 @@
+"""The group tree of a PipelineSpec as nested Argo DAG scopes, and how values cross them.
+
+Every ParallelFor and If group becomes its own DAG template (a loop also gets a
+small wrapper template that carries ``parallelism`` and the ``withItems``/
+``withParam``/``withSequence`` fan-out), so one template serves every item and
+the manifest does not grow with the item count. ExitHandler groups are
+transparent: their members stay in the enclosing scope, the exit task moves to
+the workflow's ``onExit``.
+
+Argo can only reference ``{{tasks.X...}}`` inside the DAG that holds ``X``.
+:meth:`Scopes.ref` therefore routes every argument to where it is read:
+*down* through a child group's exported outputs (aggregated into a JSON list
+when the child is a loop - that is ``Collected``), or *up* through input
+parameters that each enclosing template declares and its caller supplies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from conveyor.compiler.argo.naming import NameAllocator, expr, param_name
+from conveyor.compiler.argo.options import CompileError
+from conveyor.ir import (
+    Collected,
+    ConditionGroup,
+    Constant,
+    ExitHandlerGroup,
+    LoopItem,
+    ParallelForGroup,
+    PipelineParam,
+    PipelineSpec,
+    TaskFinalStatus,
+    TaskOutput,
+)
+
+ROOT = None
+EXIT = "__exit__"
+
+
+@dataclass(frozen=True)
+class LoopIndex:
+    """Pseudo-argument: the iteration index of a loop whose literal items stay in the spec."""
+
+    loop_id: str
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """Scope key of a loop's wrapper template (the one holding the fan-out node)."""
+
+    loop_id: str
+
+
+@dataclass
+class Node:
+    """One DAG task in a scope, before it becomes a Hera ``DAGTask``."""
+
+    name: str
+    template: str = ""
+    args: dict[str, str] = field(default_factory=dict)
+    deps: set[str] = field(default_factory=set)
+    when: str | None = None
+    with_items: list[Any] | None = None
+    with_param: str | None = None
+    with_sequence: int | None = None
+
+
+@dataclass
+class Scope:
+    """One DAG template: its nodes, the inputs its caller must pass, the outputs it exports."""
+
+    key: object
+    template: str
+    nodes: dict[object, Node] = field(default_factory=dict)
+    inputs: dict[str, object] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
+    parallelism: int | None = None
+
+
+def text_form(value: Any) -> str:
+    """The runtime's text encoding of a value: strings raw, everything else JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class Scopes:
+    """Resolves positions, node names and argument references for one spec."""
+
+    def __init__(self, spec: PipelineSpec, names: NameAllocator, cached: dict[str, dict[str, str]]) -> None:
+        self.spec = spec
+        self.names = names  # template names
+        self.node_names = NameAllocator()  # DAG task names: their own namespace
+        self.cached = cached
+        self.scopes: dict[object, Scope] = {}
+        self.index_loops: set[str] = set()
+        self.exit_tasks: list[str] = [
+            g.exit_task for g in spec.groups.values() if isinstance(g, ExitHandlerGroup)
+        ]
+        for gid, group in spec.groups.items():
+            if isinstance(group, ExitHandlerGroup) and self.effective_parent(group.parent) is not None:
+                raise CompileError(
+                    f"pipeline {spec.name!r}: ExitHandler {gid!r} is nested inside a loop or condition; "
+                    "on Argo an ExitHandler must enclose tasks at the pipeline's top level"
+                )
+
+    # -- positions -------------------------------------------------------------------------------
+    def effective_parent(self, group_id: str | None) -> str | None:
+        """The nearest enclosing group that is a scope (ExitHandler groups are transparent)."""
+        while group_id is not None and isinstance(self.spec.groups[group_id], ExitHandlerGroup):
+            group_id = self.spec.groups[group_id].parent
+        return group_id
+
+    def chain_of_group(self, group_id: str | None) -> tuple[str, ...]:
+        """Scope groups from the outermost down to ``group_id`` (inclusive)."""
+        out: list[str] = []
+        gid = self.effective_parent(group_id)
+        while gid is not None:
+            out.append(gid)
+            gid = self.effective_parent(self.spec.groups[gid].parent)
+        return tuple(reversed(out))
+
+    def chain_of_task(self, task: str) -> tuple[str, ...]:
+        return self.chain_of_group(self.spec.tasks[task].group)
+
+    def chain_of_scope(self, key: object) -> tuple[str, ...]:
+        if key is ROOT or key == EXIT:
+            return ()
+        if isinstance(key, Wrap):
+            return self.chain_of_group(self.spec.groups[key.loop_id].parent)
+        return self.chain_of_group(key)  # type: ignore[arg-type]
+
+    def is_loop(self, group_id: str) -> bool:
+        return isinstance(self.spec.groups[group_id], ParallelForGroup)
+
+    def node_name(self, key: str) -> str:
+        return self.node_names.name(("node", key), key)
+
+    def scope(self, key: object) -> Scope:
+        if key not in self.scopes:
+            if key is ROOT:
+                wanted = self.spec.name
+            elif key == EXIT:
+                wanted = "exit-handler"
+            elif isinstance(key, Wrap):
+                wanted = key.loop_id
+            else:
+                wanted = f"{key}-body" if self.is_loop(key) else str(key)  # type: ignore[arg-type]
+            self.scopes[key] = Scope(key, self.names.name(("template", key), wanted))
+        return self.scopes[key]
+
+    # -- types -----------------------------------------------------------------------------------
+    def type_of(self, arg: object) -> str | None:
+        if isinstance(arg, TaskOutput):
+            out = self.spec.component_of(arg.task).output(arg.output)
+            return out.type if out else None
+        if isinstance(arg, PipelineParam):
+            inp = self.spec.input(arg.name)
+            return inp.type if inp else None
+        return None
+
+    # -- references ------------------------------------------------------------------------------
+    def ref(self, arg: object, key: object, what: str, task: str = "") -> str:
+        """The ``{{...}}`` text (or literal text) of ``arg`` as read inside scope ``key``."""
+        if isinstance(arg, Constant):
+            return text_form(arg.value)
+        if isinstance(arg, PipelineParam):
+            return expr(f"workflow.parameters.{param_name(arg.name)}")
+        if isinstance(arg, TaskFinalStatus):
+            if key != EXIT:
+                raise CompileError(
+                    f"{what}: the final status is only available to an ExitHandler's exit task"
+                )
+            return final_status_text(task)
+        if key == EXIT:
+            raise CompileError(
+                f"{what}: on Argo an exit task may read only pipeline parameters, constants and the final status"
+            )
+        if isinstance(arg, LoopItem | LoopIndex):
+            if arg.loop_id not in self.chain_of_scope(key):
+                raise CompileError(f"{what}: loop {arg.loop_id!r} does not enclose this use of its item")
+            return self._input(key, loop_param(arg), arg)
+        if isinstance(arg, TaskOutput | Collected):
+            return self._ref_output(arg, key, what)
+        raise CompileError(f"{what}: unsupported argument {arg!r}")
+
+    def _input(self, key: object, name: str, arg: object) -> str:
+        self.scope(key).inputs[name] = arg
+        return expr(f"inputs.parameters.{name}")
+
+    def _ref_output(self, arg: TaskOutput | Collected, key: object, what: str) -> str:
+        if arg.task in self.cached:
+            values = self.cached[arg.task]
+            if arg.output not in values:
+                raise CompileError(f"{what}: cached task {arg.task!r} has no recorded output {arg.output!r}")
+            return values[arg.output]
+        if arg.task in self.exit_tasks:
+            raise CompileError(f"{what}: the outputs of exit task {arg.task!r} cannot be read by other tasks")
+        here = self.chain_of_scope(key)
+        there = self.chain_of_task(arg.task)
+        inside = not isinstance(key, Wrap) and there[: len(here)] == here
+        if not inside:
+            suffix = "-all" if isinstance(arg, Collected) else ""
+            return self._input(key, param_name(f"{arg.task}-{arg.output}{suffix}"), arg)
+        rest = there[len(here) :]
+        if isinstance(arg, Collected) and not any(self.is_loop(g) for g in rest):
+            arg = TaskOutput(task=arg.task, output=arg.output)  # all its loops are already bound here
+        if not rest:
+            if isinstance(arg, Collected):
+                raise CompileError(f"{what}: Collected({arg.task}.{arg.output}) used inside its own loop")
+            return expr(f"tasks.{self.node_name(arg.task)}.outputs.parameters.{param_name(arg.output)}")
+        child = rest[0]
+        export = param_name(f"{arg.task}-{arg.output}")
+        if self.is_loop(child):
+            if isinstance(arg, TaskOutput):
+                raise CompileError(
+                    f"{what}: {arg.task}.{arg.output} is produced inside ParallelFor {child!r}; "
+                    "read it with dsl.Collected outside the loop"
+                )
+            body = self.scope(child)
+            body.exports[export] = self._ref_output(arg, child, what)
+            wrapper = self.scope(Wrap(child))
+            wrapper.exports[export] = expr(f"tasks.{self.iter_node(child)}.outputs.parameters.{export}")
+        else:
+            self.scope(child).exports[export] = self._ref_output(arg, child, what)
+        return expr(f"tasks.{self.node_name(child)}.outputs.parameters.{export}")
+
+    def iter_node(self, loop_id: str) -> str:
+        return self.node_names.name(("iter", loop_id), f"{loop_id}-iter")
+
+
+def loop_param(arg: LoopItem | LoopIndex) -> str:
+    if isinstance(arg, LoopIndex):
+        return param_name(f"{arg.loop_id}-index")
+    return param_name(f"{arg.loop_id}-item" + (f"-{arg.field}" if arg.field else ""))
+
+
+def final_status_text(task: str) -> str:
+    """JSON the runtime turns into a ``PipelineTaskFinalStatus`` (Argo fills the workflow variables).
+
+    ``{{workflow.failures}}`` is not embedded here: Argo quotes it differently across
+    versions, so it travels in its own ``--workflow-failures`` argument and the runtime
+    parses it leniently.
+    """
+    return json.dumps(
+        {
+            "state": "{{workflow.status}}",
+            "pipeline_job_resource_name": "{{workflow.name}}",
+            "pipeline_task_name": task,
+        }
+    )
+
+
+def loop_items_mode(spec: PipelineSpec, group: ParallelForGroup, max_inline: int) -> str:
+    """``inline`` | ``sequence`` | ``index`` | ``param`` for a loop's fan-out.
+
+    Literal lists: a contiguous integer range iterates ``withSequence``; a small
+    list goes inline; a big one iterates indices (``index``) unless a condition
+    needs the item value itself (Argo must see it to evaluate ``when``).
+    """
+    if not isinstance(group.items, Constant):
+        return "param"
+    items = group.items.value
+    if not isinstance(items, list):
+        raise CompileError(
+            f"pipeline {spec.name!r}: ParallelFor {group.id!r} items must be a list, got {items!r}"
+        )
+    if items and all(type(v) is int for v in items) and items == list(range(items[0], items[0] + len(items))):
+        return "sequence"
+    if len(json.dumps(items)) <= max_inline or _condition_reads_loop(spec, group.id):
+        return "inline"
+    return "index"
+
+
+def _condition_reads_loop(spec: PipelineSpec, loop_id: str) -> bool:
+    from conveyor.ir.values import condition_args
+
+    for group in spec.groups.values():
+        if isinstance(group, ConditionGroup):
+            for arg in condition_args(group.condition):
+                if isinstance(arg, LoopItem) and arg.loop_id == loop_id:
+                    return True
+    return False

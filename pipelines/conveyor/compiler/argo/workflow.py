@@ -1,0 +1,330 @@
+"""PipelineSpec + profile -> Hera ``Workflow`` / ``CronWorkflow`` models.
+
+The driver walks the IR once: tasks become nodes of the DAG scope that holds
+them (see :mod:`scopes`), groups become nodes of their parent scope, the
+dependency edges are lifted to the nearest common scope, and only then are the
+Hera models built, because a group's input parameters are known only after
+everything inside it has been resolved.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+import hera.workflows.models as m
+
+from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.naming import (
+    LABEL_KEY_PIPELINE,
+    LABEL_KEY_RUN,
+    NameAllocator,
+    dns_name,
+    expr,
+    label_value,
+    param_name,
+)
+from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
+from conveyor.compiler.argo.placement import place
+from conveyor.compiler.argo.pods import PIP_CACHE_VOLUME, TASK_PARAM, PodContext, container_template
+from conveyor.compiler.argo.render import dag_template
+from conveyor.compiler.argo.scopes import (
+    EXIT,
+    ROOT,
+    LoopIndex,
+    Node,
+    Scopes,
+    Wrap,
+    loop_items_mode,
+    loop_param,
+    text_form,
+)
+from conveyor.ir import (
+    ConditionGroup,
+    ExitHandlerGroup,
+    LoopItem,
+    ParallelForGroup,
+    PipelineSpec,
+    TaskFinalStatus,
+    dependencies,
+    topological_order,
+)
+
+SPEC_PARAM = "conveyor-spec"
+
+
+def encode_spec(spec: PipelineSpec) -> str:
+    """gzip+base64 of the canonical spec JSON: compact, and free of ``{{`` that Argo would substitute."""
+    return base64.b64encode(gzip.compress(spec.to_json().encode(), mtime=0)).decode()
+
+
+def decode_spec(text: str) -> PipelineSpec:
+    """Inverse of :func:`encode_spec` (what the pod runtime does with ``$CONVEYOR_SPEC``)."""
+    return PipelineSpec.from_json(gzip.decompress(base64.b64decode(text)).decode())
+
+
+class _Builder:
+    def __init__(self, spec: PipelineSpec, profile: Any | None, options: CompileOptions) -> None:
+        self.spec, self.profile, self.options = spec, profile, options
+        self.run_id = options.resolved_run_id()
+        self.cached = {t: dict(v) for t, v in options.cached.items()}
+        for task in self.cached:
+            if task not in spec.tasks:
+                raise CompileError(f"pipeline {spec.name!r}: cached task {task!r} is not in the pipeline")
+        self.names = NameAllocator()
+        self.sc = Scopes(spec, self.names, self.cached)
+        self.containers: dict[str, m.Template] = {}
+        self.container_keys: dict[str, str] = {}
+        self.loop_modes = {
+            gid: loop_items_mode(spec, g, options.inline_items_max_bytes)
+            for gid, g in spec.groups.items()
+            if isinstance(g, ParallelForGroup)
+        }
+        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()))
+
+    # -- environment -----------------------------------------------------------------------------
+    def _spec_ref(self) -> str:
+        return self.options.spec_uri or f"env:{SPEC_ENV}"
+
+    def _common_env(self) -> list[m.EnvVar]:
+        env = [
+            m.EnvVar(name="CONVEYOR_RUN_ID", value=self.run_id),
+            m.EnvVar(name="CONVEYOR_PIPELINE", value=self.spec.name),
+        ]
+        if self.profile is not None:
+            env.append(m.EnvVar(name="CONVEYOR_ARTIFACT_ROOT", value=self.profile.artifact_root))
+            if self.profile.pushgateway_url:
+                env.append(m.EnvVar(name="CONVEYOR_PUSHGATEWAY_URL", value=self.profile.pushgateway_url))
+        secrets = {"CONVEYOR_METADATA_URL": self.options.metadata_secret, **dict(self.options.secret_env)}
+        for name, ref_text in sorted(secrets.items()):
+            ref = SecretKeyRef.parse(ref_text, f"secret env {name}")
+            source = m.EnvVarSource(secret_key_ref=m.SecretKeySelector(name=ref.name, key=ref.key))
+            env.append(m.EnvVar(name=name, value_from=source))
+        if not self.options.spec_uri:
+            env.append(m.EnvVar(name=SPEC_ENV, value=expr(f"workflow.parameters.{SPEC_PARAM}")))
+        return env
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def scope_key(self, task: str) -> object:
+        chain = self.sc.chain_of_task(task)
+        return chain[-1] if chain else ROOT
+
+    def add_task(self, task_name: str, key: object) -> None:
+        task = self.spec.tasks[task_name]
+        component = self.spec.components[task.component]
+        what = f"pipeline {self.spec.name!r} task {task_name!r}"
+        node = Node(
+            name=self.sc.node_name(task_name)
+            if key != EXIT
+            else self.sc.node_names.name(("exit", task_name), task_name)
+        )
+        bound: list[str] = []
+        index_loops: list[str] = []
+        final_status = False
+        for inp in component.inputs:
+            if inp.name not in task.arguments:
+                continue
+            arg = task.arguments[inp.name]
+            if isinstance(arg, LoopItem) and self.loop_modes.get(arg.loop_id) == "index":
+                if arg.loop_id not in index_loops:
+                    index_loops.append(arg.loop_id)
+                continue
+            final_status = final_status or isinstance(arg, TaskFinalStatus)
+            node.args[param_name(inp.name)] = self.sc.ref(
+                arg, key, f"{what} argument {inp.name!r}", task_name
+            )
+            bound.append(inp.name)
+        for loop in index_loops:
+            node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
+        node.args = {TASK_PARAM: task_name, **node.args}
+        placement = place(task, self.profile, self.options.prefer_spot, what)
+        settings = task.model_dump(
+            mode="json", exclude={"name", "arguments", "after", "group", "display_name"}
+        )
+        dedupe = json.dumps([task.component, bound, index_loops, final_status, settings], sort_keys=True)
+        if dedupe not in self.container_keys:
+            name = self.names.name(("container", dedupe), task.component)
+            self.container_keys[dedupe] = name
+            self.containers[name] = container_template(
+                self.pods, name, task, component, bound, index_loops, placement, final_status
+            )
+        node.template = self.container_keys[dedupe]
+        self.sc.scope(key).nodes[task_name] = node
+
+    # -- groups ----------------------------------------------------------------------------------
+    def live_groups(self) -> list[str]:
+        """Groups that still contain a task to run (cached or exit-only groups drop out)."""
+        live: set[str] = set()
+        for name in self.spec.tasks:
+            if name in self.cached or name in self.sc.exit_tasks:
+                continue
+            live.update(self.sc.chain_of_task(name))
+        for name in self.cached:
+            loops = [g for g in self.sc.chain_of_task(name) if self.sc.is_loop(g)]
+            if loops:
+                raise CompileError(
+                    f"pipeline {self.spec.name!r}: cached task {name!r} is inside ParallelFor {loops[0]!r}; "
+                    "only tasks outside loops can be injected from the cache"
+                )
+        return [
+            g for g in self.spec.groups if g in live and not isinstance(self.spec.groups[g], ExitHandlerGroup)
+        ]
+
+    def add_group(self, gid: str) -> None:
+        group = self.spec.groups[gid]
+        parent = self.sc.effective_parent(group.parent)
+        pkey = ROOT if parent is None else parent
+        what = f"pipeline {self.spec.name!r} group {gid!r}"
+        body = self.sc.scope(gid)
+        if isinstance(group, ConditionGroup):
+            node = Node(name=self.sc.node_name(gid), template=body.template)
+            node.when = when_expression(
+                group.condition, lambda a: self.sc.ref(a, pkey, what), self.sc.type_of, what
+            )
+            self.sc.scope(pkey).nodes[gid] = node
+            return
+        wrapper = self.sc.scope(Wrap(gid))
+        wrapper.parallelism = group.parallelism
+        it = Node(name=self.sc.iter_node(gid), template=body.template)
+        mode = self.loop_modes[gid]
+        if mode == "param":
+            it.with_param = self.sc.ref(group.items, Wrap(gid), what)
+        else:
+            items = group.items.value  # type: ignore[union-attr]
+            if mode == "inline":
+                it.with_items = list(items)
+            elif mode == "sequence":
+                it.with_sequence = (items[0], len(items))
+            else:
+                it.with_sequence = (0, len(items))
+        wrapper.nodes[("iter", gid)] = it
+        self.sc.scope(pkey).nodes[gid] = Node(name=self.sc.node_name(gid), template=wrapper.template)
+
+    def wire_group_args(self, gid: str) -> None:
+        """Fill the arguments of the nodes that call ``gid``'s templates (after its inputs are known)."""
+        group = self.spec.groups[gid]
+        parent = self.sc.effective_parent(group.parent)
+        pkey = ROOT if parent is None else parent
+        what = f"pipeline {self.spec.name!r} group {gid!r}"
+        body = self.sc.scope(gid)
+        if isinstance(group, ParallelForGroup):
+            it = self.sc.scope(Wrap(gid)).nodes[("iter", gid)]
+            for name, arg in sorted(body.inputs.items()):
+                if isinstance(arg, LoopItem | LoopIndex) and arg.loop_id == gid:
+                    field = getattr(arg, "field", None)
+                    it.args[name] = expr(f"item.{field}") if field else "{{item}}"
+                else:
+                    it.args[name] = self.sc.ref(arg, Wrap(gid), what)
+            body = self.sc.scope(Wrap(gid))
+        node = self.sc.scope(pkey).nodes[gid]
+        for name, arg in sorted(body.inputs.items()):
+            node.args[name] = self.sc.ref(arg, pkey, what)
+
+    # -- edges -----------------------------------------------------------------------------------
+    def add_edges(self, runnable: list[str]) -> None:
+        for task in runnable:
+            chain_t = self.sc.chain_of_task(task)
+            for dep in sorted(dependencies(self.spec, task)):
+                if dep in self.cached or dep in self.sc.exit_tasks or dep not in self.spec.tasks:
+                    continue
+                chain_d = self.sc.chain_of_task(dep)
+                common = 0
+                while common < min(len(chain_t), len(chain_d)) and chain_t[common] == chain_d[common]:
+                    common += 1
+                key = chain_t[common - 1] if common else ROOT
+                node_t = chain_t[common] if common < len(chain_t) else task
+                node_d = chain_d[common] if common < len(chain_d) else dep
+                if node_t != node_d:
+                    self.sc.scope(key).nodes[node_t].deps.add(self.sc.node_name(node_d))
+
+    # -- assembly --------------------------------------------------------------------------------
+    def build(self) -> m.WorkflowSpec:
+        self.sc.scope(ROOT)
+        order = topological_order(self.spec)
+        runnable = [t for t in order if t not in self.cached and t not in self.sc.exit_tasks]
+        if not runnable:
+            raise CompileError(
+                f"pipeline {self.spec.name!r}: every task is cached; there is nothing to submit"
+            )
+        groups = self.live_groups()
+        for gid in groups:  # create scopes in spec order so template names are stable
+            if self.sc.is_loop(gid):
+                self.sc.scope(Wrap(gid))
+            self.sc.scope(gid)
+        for task in runnable:
+            self.add_task(task, self.scope_key(task))
+        for gid in groups:
+            self.add_group(gid)
+        for gid in sorted(groups, key=lambda g: -len(self.sc.chain_of_group(g))):
+            self.wire_group_args(gid)
+        self.add_edges(runnable)
+        for task in self.sc.exit_tasks:
+            self.add_task(task, EXIT)
+        templates = [dag_template(s) for s in self.sc.scopes.values()] + list(self.containers.values())
+        return m.WorkflowSpec(
+            entrypoint=self.sc.scope(ROOT).template,
+            templates=templates,
+            on_exit=self.sc.scopes[EXIT].template if EXIT in self.sc.scopes else None,
+            arguments=m.Arguments(parameters=params) if (params := self.workflow_parameters()) else None,
+            service_account_name=getattr(self.profile, "service_account", None),
+            pod_gc=m.PodGC(strategy=self.options.pod_gc) if self.options.pod_gc else None,
+            ttl_strategy=m.TTLStrategy(seconds_after_completion=self.options.ttl_seconds_after_finished)
+            if self.options.ttl_seconds_after_finished
+            else None,
+            pod_metadata=m.Metadata(labels=self.labels()),
+            volumes=[
+                m.Volume(
+                    name=PIP_CACHE_VOLUME,
+                    persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
+                        claim_name=self.options.pip_cache_claim
+                    ),
+                )
+            ]
+            if self.options.pip_cache_claim
+            else None,
+        )
+
+    def labels(self) -> dict[str, str]:
+        labels = {LABEL_KEY_PIPELINE: label_value(self.spec.name)}
+        if "{{" not in self.run_id:
+            labels[LABEL_KEY_RUN] = label_value(self.run_id)
+        return labels
+
+    def workflow_parameters(self) -> list[m.Parameter]:
+        params = []
+        for inp in self.spec.inputs:
+            if inp.name in self.options.arguments:
+                value: str | None = self.options.arguments[inp.name]
+            elif inp.has_default:
+                value = text_form(inp.default)
+            else:
+                value = None
+            params.append(m.Parameter(name=param_name(inp.name), value=value))
+        unknown = set(self.options.arguments) - {i.name for i in self.spec.inputs}
+        if unknown:
+            raise CompileError(f"pipeline {self.spec.name!r}: unknown pipeline parameters {sorted(unknown)}")
+        if not self.options.spec_uri:
+            params.append(m.Parameter(name=SPEC_PARAM, value=encode_spec(self.spec)))
+        return params
+
+
+def build_workflow(
+    spec: PipelineSpec, profile: Any | None = None, options: CompileOptions | None = None
+) -> m.Workflow:
+    """Compile ``spec`` into a Hera ``Workflow`` model (see the package docstring for the mapping)."""
+    options = options or CompileOptions()
+    builder = _Builder(spec, profile, options)
+    wf_spec = builder.build()
+    return m.Workflow(
+        api_version="argoproj.io/v1alpha1",
+        kind="Workflow",
+        metadata=m.ObjectMeta(
+            generate_name=options.generate_name or f"{dns_name(spec.name, 50)}-",
+            namespace=getattr(profile, "namespace", None),
+            labels=builder.labels(),
+            annotations={"conveyor.dev/spec-digest": spec.digest()},
+        ),
+        spec=wf_spec,
+    )
