@@ -146,9 +146,9 @@ class StackResource:
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def linked(self, key: str, candidates: Iterable[StackResource], match_keys: Sequence[str]) -> list[
-        StackResource
-    ]:
+    def linked(
+        self, key: str, candidates: Iterable[StackResource], match_keys: Sequence[str]
+    ) -> list[StackResource]:
         """The candidates this resource points at through property `key`.
 
         Prefer the engine's dependency graph (known even during preview, when ids are unknown);

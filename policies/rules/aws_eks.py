@@ -85,8 +85,14 @@ def secrets_encryption(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:
     description="EKS ships the control plane's audit log to CloudWatch.",
     severity="medium",
     types=(EKS_CLUSTER,),
-    config={"requiredLogTypes": {"type": "array", "items": {"type": "string"}, "default": ["audit"],
-                                 "description": "Control-plane log types that must be enabled."}},
+    config={
+        "requiredLogTypes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["audit"],
+            "description": "Control-plane log types that must be enabled.",
+        }
+    },
     remediation="Add 'audit' (and 'authenticator') to enabled_cluster_log_types.",
 )
 def audit_logs(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:

@@ -35,10 +35,19 @@ SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
-VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+VERSIONING_TYPES = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+ALL_USERS_URIS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
 _BUCKET_IDENTS = ("id", "bucket", "arn")
 
 
@@ -56,13 +65,32 @@ def public_access_block_complete(props: Mapping[str, Any], ctx: Context) -> Iter
         yield f"public access block leaves {', '.join(off)} off; every flag must be true"
 
 
+@resource_rule(
+    RULES,
+    id="s3-no-public-acl",
+    description="No S3 bucket or bucket ACL grants access to everyone (public-read, AllUsers grants).",
+    severity="critical",
+    types=(*BUCKET_TYPES, *ACL_TYPES),
+    remediation="Drop the canned ACL (or use 'private') and grant access through IAM/bucket policies.",
+)
+def no_public_acl(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:
+    acl = get(props, "acl")
+    if acl in PUBLIC_ACLS:
+        yield f"canned ACL {acl!r} makes the bucket readable by everyone"
+    grants = as_list(get(props, "grants")) + as_list(get(props, "accessControlPolicy", "grants"))
+    for grant in grants:
+        uri = get(grant, "uri") or get(grant, "grantee", "uri")
+        if uri in ALL_USERS_URIS:
+            yield f"grant to {uri.rsplit('/', 1)[-1]}"
+
+
 def _buckets(resources: Sequence[StackResource]) -> list[StackResource]:
     return [r for r in resources if r.type in BUCKET_TYPES]
 
 
-def _attached(resources: Sequence[StackResource], types: Sequence[str], bucket: StackResource) -> list[
-    StackResource
-]:
+def _attached(
+    resources: Sequence[StackResource], types: Sequence[str], bucket: StackResource
+) -> list[StackResource]:
     pool = _buckets(resources)
     return [
         r
@@ -78,9 +106,9 @@ def _attached(resources: Sequence[StackResource], types: Sequence[str], bucket: 
     severity="critical",
     remediation="Declare aws.s3.BucketPublicAccessBlock(bucket=bucket.id, ...all four flags True).",
 )
-def every_bucket_has_public_access_block(resources: Sequence[StackResource], ctx: StackContext) -> Iterator[
-    tuple[str, str]
-]:
+def every_bucket_has_public_access_block(
+    resources: Sequence[StackResource], ctx: StackContext
+) -> Iterator[tuple[str, str]]:
     for bucket in _buckets(resources):
         blocks = _attached(resources, (PAB_TYPE,), bucket)
         if not blocks:
@@ -146,7 +174,9 @@ def _versioning_enabled(bucket: StackResource, configs: Sequence[StackResource])
     severity="medium",
     remediation="Declare aws.s3.BucketVersioning with versioning_configuration status 'Enabled'.",
 )
-def every_bucket_versioned(resources: Sequence[StackResource], ctx: StackContext) -> Iterator[tuple[str, str]]:
+def every_bucket_versioned(
+    resources: Sequence[StackResource], ctx: StackContext
+) -> Iterator[tuple[str, str]]:
     for bucket in _buckets(resources):
         if not _versioning_enabled(bucket, _attached(resources, VERSIONING_TYPES, bucket)):
             yield bucket.urn, f"bucket {bucket.name} is not versioned"
@@ -164,7 +194,9 @@ def denies_insecure_transport(document: Any) -> bool:
             continue
         actions = [str(a) for a in as_list(stmt.get("Action"))]
         principal = stmt.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS")))
+        everyone = principal == "*" or (
+            isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS"))
+        )
         if everyone and any(a in ("s3:*", "*") for a in actions):
             return True
     return False
@@ -183,4 +215,7 @@ def every_bucket_tls_only(resources: Sequence[StackResource], ctx: StackContext)
             get(p.props, "policy") for p in _attached(resources, (POLICY_TYPE,), bucket)
         ]
         if not any(denies_insecure_transport(d) for d in documents if d is not None):
-            yield bucket.urn, f"bucket {bucket.name} has no policy denying non-TLS (aws:SecureTransport=false) access"
+            yield (
+                bucket.urn,
+                f"bucket {bucket.name} has no policy denying non-TLS (aws:SecureTransport=false) access",
+            )

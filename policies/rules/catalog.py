@@ -27,7 +27,9 @@ from . import ALL_RULES
 from ._core import Context, Rule, StackContext, StackResource, stack_of
 
 PACK_NAME = "conveyor-platform"
-PACK_DESCRIPTION = "Guardrails for the conveyor ML platform: storage, databases, clusters, workloads, Helm, GPUs."
+PACK_DESCRIPTION = (
+    "Guardrails for the conveyor ML platform: storage, databases, clusters, workloads, Helm, GPUs."
+)
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 
@@ -52,7 +54,9 @@ def _stack_view(resource: Any) -> StackResource:
         urn=resource.urn,
         props=resource.props,
         dependencies=tuple(d.urn for d in resource.dependencies or ()),
-        property_dependencies={k: tuple(d.urn for d in v) for k, v in (resource.property_dependencies or {}).items()},
+        property_dependencies={
+            k: tuple(d.urn for d in v) for k, v in (resource.property_dependencies or {}).items()
+        },
     )
 
 

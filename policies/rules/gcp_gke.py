@@ -111,7 +111,9 @@ def node_service_account(props: Mapping[str, Any], ctx: Context) -> Iterator[str
     remediation="Set database_encryption={'state': 'ENCRYPTED', 'key_name': key.id}.",
 )
 def secrets_encryption(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:
-    if get(props, "databaseEncryption", "state") != "ENCRYPTED" or not get(props, "databaseEncryption", "keyName"):
+    if get(props, "databaseEncryption", "state") != "ENCRYPTED" or not get(
+        props, "databaseEncryption", "keyName"
+    ):
         yield "databaseEncryption is not ENCRYPTED with a keyName"
 
 

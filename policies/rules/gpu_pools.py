@@ -20,11 +20,34 @@ EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 KARPENTER_NODE_POOLS = ("kubernetes:karpenter.sh/v1:NodePool", "kubernetes:karpenter.sh/v1beta1:NodePool")
 POOL_TYPES = (EKS_NODE_GROUP, GKE_NODE_POOL, *KARPENTER_NODE_POOLS)
-AWS_GPU_FAMILIES = ("p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6", "g3", "g3s", "g4dn", "g4ad",
-                    "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f")
+AWS_GPU_FAMILIES = (
+    "p2",
+    "p3",
+    "p3dn",
+    "p4d",
+    "p4de",
+    "p5",
+    "p5e",
+    "p5en",
+    "p6",
+    "g3",
+    "g3s",
+    "g4dn",
+    "g4ad",
+    "g5",
+    "g5g",
+    "g6",
+    "g6e",
+    "g6f",
+    "gr6",
+    "gr6f",
+)
 GCP_GPU_MACHINE_PREFIXES = ("a2-", "a3-", "a4-", "g2-", "g4-")
-KARPENTER_GPU_KEYS = ("karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-name",
-                      "karpenter.k8s.aws/instance-gpu-manufacturer")
+KARPENTER_GPU_KEYS = (
+    "karpenter.k8s.aws/instance-gpu-count",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "karpenter.k8s.aws/instance-gpu-manufacturer",
+)
 CAPACITY_KEY = "karpenter.sh/capacity-type"
 NO_SCHEDULE = ("NoSchedule", "NO_SCHEDULE", "NoExecute", "NO_EXECUTE")
 
@@ -61,7 +84,9 @@ def describe(resource_type: str, props: Mapping[str, Any]) -> Pool:
         gpu = "GPU" in ami or "NVIDIA" in ami or any(_family(t) in AWS_GPU_FAMILIES for t in types)
         capacity = "spot" if get(props, "capacityType") == "SPOT" else "on-demand"
         taints = tuple((str(get(t, "key")), str(get(t, "effect"))) for t in as_list(get(props, "taints")))
-        return Pool(gpu, frozenset([capacity]), frozenset(types), taints, str(get(props, "clusterName", default="")))
+        return Pool(
+            gpu, frozenset([capacity]), frozenset(types), taints, str(get(props, "clusterName", default=""))
+        )
     if resource_type == GKE_NODE_POOL:
         node = get(props, "nodeConfig", default={})
         accels = [str(get(a, "type")) for a in as_list(get(node, "guestAccelerators")) if get(a, "type")]
@@ -69,18 +94,30 @@ def describe(resource_type: str, props: Mapping[str, Any]) -> Pool:
         gpu = bool(accels) or machine.startswith(GCP_GPU_MACHINE_PREFIXES)
         spot = truthy(get(node, "spot"), default=False) or truthy(get(node, "preemptible"), default=False)
         taints = tuple((str(get(t, "key")), str(get(t, "effect"))) for t in as_list(get(node, "taints")))
-        return Pool(gpu, frozenset(["spot" if spot else "on-demand"]), frozenset(accels or [machine]), taints,
-                    str(get(props, "cluster", default="")))
+        return Pool(
+            gpu,
+            frozenset(["spot" if spot else "on-demand"]),
+            frozenset(accels or [machine]),
+            taints,
+            str(get(props, "cluster", default="")),
+        )
     reqs = _requirements(props)
     families = reqs.get("karpenter.k8s.aws/instance-family", []) + [
         _family(t) for t in reqs.get("node.kubernetes.io/instance-type", [])
     ]
-    gpu = any(k in reqs for k in KARPENTER_GPU_KEYS) or any(f in AWS_GPU_FAMILIES for f in families) or (
-        get(props, "spec", "limits", "nvidia.com/gpu") is not None
+    gpu = (
+        any(k in reqs for k in KARPENTER_GPU_KEYS)
+        or any(f in AWS_GPU_FAMILIES for f in families)
+        or (get(props, "spec", "limits", "nvidia.com/gpu") is not None)
     )
-    accel = reqs.get("karpenter.k8s.aws/instance-gpu-name") or families or reqs.get("node.kubernetes.io/instance-type", [])
+    accel = (
+        reqs.get("karpenter.k8s.aws/instance-gpu-name")
+        or families
+        or reqs.get("node.kubernetes.io/instance-type", [])
+    )
     taints = tuple(
-        (str(get(t, "key")), str(get(t, "effect"))) for t in as_list(get(props, "spec", "template", "spec", "taints"))
+        (str(get(t, "key")), str(get(t, "effect")))
+        for t in as_list(get(props, "spec", "template", "spec", "taints"))
     )
     capacity = frozenset(reqs.get(CAPACITY_KEY, ["on-demand"]))
     return Pool(gpu, capacity, frozenset(accel), taints, "")
@@ -92,8 +129,13 @@ def describe(resource_type: str, props: Mapping[str, Any]) -> Pool:
     description="Every GPU node pool carries a NoSchedule taint (nvidia.com/gpu) so only GPU pods land there.",
     severity="high",
     types=POOL_TYPES,
-    config={"taintKey": {"type": "string", "default": "nvidia.com/gpu",
-                         "description": "The taint key GPU pools must carry."}},
+    config={
+        "taintKey": {
+            "type": "string",
+            "default": "nvidia.com/gpu",
+            "description": "The taint key GPU pools must carry.",
+        }
+    },
     remediation="Add taint {key: nvidia.com/gpu, value: present, effect: NoSchedule} to the pool.",
 )
 def gpu_pool_tainted(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:

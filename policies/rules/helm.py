@@ -78,8 +78,14 @@ def chart_version_pinned(props: Mapping[str, Any], ctx: Context) -> Iterator[str
     description="Helm charts come only from allowlisted repositories.",
     severity="high",
     types=HELM_TYPES,
-    config={"allowedRepositories": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_REPOSITORIES,
-                                    "description": "Repository URLs (https:// or oci://) charts may come from."}},
+    config={
+        "allowedRepositories": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": DEFAULT_REPOSITORIES,
+            "description": "Repository URLs (https:// or oci://) charts may come from.",
+        }
+    },
     remediation="Use a chart from an allowlisted repository, or add the repository to the pack config after review.",
 )
 def repository_allowlist(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:
@@ -113,8 +119,14 @@ def _auth_modes(server: Mapping[str, Any]) -> list[str]:
     description="argo-server never runs in 'server' auth mode (client or sso only).",
     severity="critical",
     types=HELM_TYPES,
-    config={"argoCharts": {"type": "array", "items": {"type": "string"}, "default": ["argo-workflows"],
-                           "description": "Chart names that deploy argo-server."}},
+    config={
+        "argoCharts": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["argo-workflows"],
+            "description": "Chart names that deploy argo-server.",
+        }
+    },
     remediation="Set values.server.authModes to ['client'] or ['sso'].",
 )
 def argo_server_auth_mode(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:

@@ -19,7 +19,10 @@ RULES: list[Rule] = []
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-ROLE_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+ROLE_TYPES = (
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+)
 BINDING_TYPES = (
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
@@ -41,7 +44,8 @@ def namespace_name(props: Mapping[str, Any], fallback: str) -> str:
     types=(NAMESPACE,),
     config={
         "privilegedNamespaces": {
-            "type": "array", "items": {"type": "string"},
+            "type": "array",
+            "items": {"type": "string"},
             "default": ["kube-system", "gpu-operator", "nvidia-device-plugin", "monitoring"],
             "description": "Namespaces allowed to enforce 'privileged' (node agents: GPU operator, node-exporter).",
         },
@@ -81,18 +85,28 @@ def _policy_in(policy: StackResource, ns: StackResource) -> bool:
     description="Every team namespace has at least one NetworkPolicy (e.g. default-deny ingress).",
     severity="high",
     config={
-        "teamLabel": {"type": "string", "default": "conveyor.dev/team",
-                      "description": "A namespace carrying this label is a team namespace."},
-        "teamNamespacePattern": {"type": "string", "default": "^ml-",
-                                 "description": "Regex on the namespace name marking team namespaces ('' for none)."},
-        "teamNamespaces": {"type": "array", "items": {"type": "string"}, "default": [],
-                           "description": "Extra namespace names treated as team namespaces."},
+        "teamLabel": {
+            "type": "string",
+            "default": "conveyor.dev/team",
+            "description": "A namespace carrying this label is a team namespace.",
+        },
+        "teamNamespacePattern": {
+            "type": "string",
+            "default": "^ml-",
+            "description": "Regex on the namespace name marking team namespaces ('' for none).",
+        },
+        "teamNamespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Extra namespace names treated as team namespaces.",
+        },
     },
     remediation="Declare a NetworkPolicy in the namespace (default-deny, then allow what the team needs).",
 )
-def team_namespace_network_policy(resources: Sequence[StackResource], ctx: StackContext) -> Iterator[
-    tuple[str, str]
-]:
+def team_namespace_network_policy(
+    resources: Sequence[StackResource], ctx: StackContext
+) -> Iterator[tuple[str, str]]:
     policies = [r for r in resources if r.type == NETWORK_POLICY]
     for ns in resources:
         if ns.type != NAMESPACE or not _is_team_namespace(ns, ctx):
@@ -137,8 +151,14 @@ def _service_account_subjects(subjects: Any) -> list[str]:
     description="No RoleBinding or ClusterRoleBinding gives cluster-admin to a service account.",
     severity="critical",
     types=BINDING_TYPES,
-    config={"forbiddenRoles": {"type": "array", "items": {"type": "string"}, "default": ["cluster-admin"],
-                               "description": "ClusterRoles that must never be bound to service accounts."}},
+    config={
+        "forbiddenRoles": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["cluster-admin"],
+            "description": "ClusterRoles that must never be bound to service accounts.",
+        }
+    },
     remediation="Bind a Role with only the verbs the workload needs.",
 )
 def no_cluster_admin_for_service_accounts(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:

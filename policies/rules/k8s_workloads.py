@@ -154,10 +154,18 @@ def seccomp_runtime_default(props: Mapping[str, Any], ctx: Context) -> Iterator[
     description="Containers declare resource requests and limits, so the scheduler can pack and bound them.",
     severity="medium",
     config={
-        "requests": {"type": "array", "items": {"type": "string"}, "default": ["cpu", "memory"],
-                     "description": "Resources every container must request."},
-        "limits": {"type": "array", "items": {"type": "string"}, "default": ["cpu", "memory"],
-                   "description": "Resources every container must limit."},
+        "requests": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["cpu", "memory"],
+            "description": "Resources every container must request.",
+        },
+        "limits": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["cpu", "memory"],
+            "description": "Resources every container must limit.",
+        },
     },
     remediation="Set resources.requests and resources.limits for cpu and memory.",
 )

@@ -19,15 +19,27 @@ ROLE = "aws:iam/role:Role"
 IAM_POLICY = "aws:iam/policy:Policy"
 ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
-ALL_FLAGS = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
-TLS_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": ["arn:aws:s3:::art", "arn:aws:s3:::art/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }],
-})
+ALL_FLAGS = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+TLS_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::art", "arn:aws:s3:::art/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+)
 KMS_RULES = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "key-1"}}]
 
 
@@ -39,26 +51,51 @@ def doc(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-TRUST_OK = doc({
-    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"},
-    "Condition": {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/X:sub": "system:serviceaccount:ml-a:wf",
-                                   "oidc.eks.us-east-1.amazonaws.com/id/X:aud": "sts.amazonaws.com"}},
-})
-TRUST_NO_SUB = doc({
-    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"},
-    "Condition": {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/X:aud": "sts.amazonaws.com"}},
-})
-TRUST_WILDCARD_SUB = doc({
-    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-    "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
-    "Condition": {"StringLike": {"x:sub": "system:serviceaccount:*"}},
-})
-EC2_TRUST = doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}})
+TRUST_OK = doc(
+    {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {
+            "Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"
+        },
+        "Condition": {
+            "StringEquals": {
+                "oidc.eks.us-east-1.amazonaws.com/id/X:sub": "system:serviceaccount:ml-a:wf",
+                "oidc.eks.us-east-1.amazonaws.com/id/X:aud": "sts.amazonaws.com",
+            }
+        },
+    }
+)
+TRUST_NO_SUB = doc(
+    {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {
+            "Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"
+        },
+        "Condition": {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/X:aud": "sts.amazonaws.com"}},
+    }
+)
+TRUST_WILDCARD_SUB = doc(
+    {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
+        "Condition": {"StringLike": {"x:sub": "system:serviceaccount:*"}},
+    }
+)
+EC2_TRUST = doc(
+    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}
+)
 
-RDS_GOOD = {"storageEncrypted": True, "publiclyAccessible": False, "backupRetentionPeriod": 14,
-            "deletionProtection": True, "iamDatabaseAuthenticationEnabled": True, "multiAz": True}
+RDS_GOOD = {
+    "storageEncrypted": True,
+    "publiclyAccessible": False,
+    "backupRetentionPeriod": 14,
+    "deletionProtection": True,
+    "iamDatabaseAuthenticationEnabled": True,
+    "multiAz": True,
+}
 EKS_GOOD = {
     "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False, "subnetIds": ["a", "b"]},
     "encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"}, "resources": ["secrets"]},
@@ -68,8 +105,37 @@ EKS_GOOD = {
 CASES: list[Case] = [
     # s3-public-access-block-complete
     Case("s3-public-access-block-complete", PAB, {"bucket": "art", **ALL_FLAGS}, False),
-    Case("s3-public-access-block-complete", PAB, {"bucket": "art", "blockPublicAcls": True}, True,
-         says="restrictPublicBuckets"),
+    Case(
+        "s3-public-access-block-complete",
+        PAB,
+        {"bucket": "art", "blockPublicAcls": True},
+        True,
+        says="restrictPublicBuckets",
+    ),
+    # s3-no-public-acl
+    Case("s3-no-public-acl", BUCKET, {"bucket": "art", "acl": "private"}, False),
+    Case("s3-no-public-acl", BUCKET, {"bucket": "art", "acl": "public-read"}, True, says="public-read"),
+    Case(
+        "s3-no-public-acl",
+        "aws:s3/bucketAclV2:BucketAclV2",
+        {
+            "bucket": "art",
+            "accessControlPolicy": {
+                "owner": {"id": "o"},
+                "grants": [
+                    {
+                        "permission": "READ",
+                        "grantee": {
+                            "type": "Group",
+                            "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                        },
+                    }
+                ],
+            },
+        },
+        True,
+        says="AllUsers",
+    ),
     # rds-storage-encrypted
     Case("rds-storage-encrypted", RDS, RDS_GOOD, False),
     Case("rds-storage-encrypted", RDS, {**RDS_GOOD, "storageEncrypted": None}, True, says="storageEncrypted"),
@@ -80,33 +146,67 @@ CASES: list[Case] = [
     # rds-backup-retention
     Case("rds-backup-retention", RDS, {"backupRetentionPeriod": 7}, False),
     Case("rds-backup-retention", RDS, {}, True, says="1 day"),
-    Case("rds-backup-retention", RDS, {"backupRetentionPeriod": 7}, True, stack="prod-aws", says="at least 14"),
-    Case("rds-backup-retention", RDS, {"backupRetentionPeriod": 3}, False, config={"minimumRetentionDays": 3}),
+    Case(
+        "rds-backup-retention", RDS, {"backupRetentionPeriod": 7}, True, stack="prod-aws", says="at least 14"
+    ),
+    Case(
+        "rds-backup-retention", RDS, {"backupRetentionPeriod": 3}, False, config={"minimumRetentionDays": 3}
+    ),
     Case("rds-backup-retention", RDS, {"backupRetentionPeriod": 14}, False, stack="prod-aws"),
     # rds-deletion-protection-prod
     Case("rds-deletion-protection-prod", RDS, {"deletionProtection": False}, False, stack="dev-aws"),
     Case("rds-deletion-protection-prod", RDS, {"deletionProtection": True}, False, stack="prod-aws"),
     Case("rds-deletion-protection-prod", RDS, {}, True, stack="prod-aws", says="production"),
-    Case("rds-deletion-protection-prod", RDS, {}, True, stack="live-eu", says="production",
-         config={"productionStackPattern": "^live"}),
+    Case(
+        "rds-deletion-protection-prod",
+        RDS,
+        {},
+        True,
+        stack="live-eu",
+        says="production",
+        config={"productionStackPattern": "^live"},
+    ),
     # rds-iam-authentication
     Case("rds-iam-authentication", RDS, RDS_GOOD, False),
-    Case("rds-iam-authentication", RDS, {"storageEncrypted": True}, True, says="iamDatabaseAuthenticationEnabled"),
+    Case(
+        "rds-iam-authentication",
+        RDS,
+        {"storageEncrypted": True},
+        True,
+        says="iamDatabaseAuthenticationEnabled",
+    ),
     # rds-multi-az-prod (advisory)
     Case("rds-multi-az-prod", RDS, {"multiAz": True}, False, stack="prod-aws"),
     Case("rds-multi-az-prod", RDS, {}, False, stack="staging-aws"),
     Case("rds-multi-az-prod", RDS, {"multiAz": False}, True, stack="prod-aws", says="multiAz"),
     # eks-endpoint-not-public
     Case("eks-endpoint-not-public", EKS, EKS_GOOD, False),
-    Case("eks-endpoint-not-public", EKS, {"vpcConfig": {"endpointPublicAccess": True,
-                                                         "publicAccessCidrs": ["203.0.113.0/24"]}}, False),
-    Case("eks-endpoint-not-public", EKS, {"vpcConfig": {"subnetIds": ["a"]}}, True, says="default publicAccessCidrs"),
-    Case("eks-endpoint-not-public", EKS, {"vpcConfig": {"publicAccessCidrs": ["10.0.0.0/8", "0.0.0.0/0"]}}, True,
-         says="0.0.0.0/0"),
+    Case(
+        "eks-endpoint-not-public",
+        EKS,
+        {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}},
+        False,
+    ),
+    Case(
+        "eks-endpoint-not-public",
+        EKS,
+        {"vpcConfig": {"subnetIds": ["a"]}},
+        True,
+        says="default publicAccessCidrs",
+    ),
+    Case(
+        "eks-endpoint-not-public",
+        EKS,
+        {"vpcConfig": {"publicAccessCidrs": ["10.0.0.0/8", "0.0.0.0/0"]}},
+        True,
+        says="0.0.0.0/0",
+    ),
     # eks-secrets-encryption
     Case("eks-secrets-encryption", EKS, EKS_GOOD, False),
     Case("eks-secrets-encryption", EKS, {"vpcConfig": {}}, True, says="secrets"),
-    Case("eks-secrets-encryption", EKS, {"encryptionConfig": {"resources": ["secrets"]}}, True, says="keyArn"),
+    Case(
+        "eks-secrets-encryption", EKS, {"encryptionConfig": {"resources": ["secrets"]}}, True, says="keyArn"
+    ),
     # eks-audit-logs
     Case("eks-audit-logs", EKS, EKS_GOOD, False),
     Case("eks-audit-logs", EKS, {"enabledClusterLogTypes": ["api"]}, True, says="audit"),
@@ -114,59 +214,190 @@ CASES: list[Case] = [
     Case("iam-irsa-trust-scoped", ROLE, {"assumeRolePolicy": TRUST_OK}, False),
     Case("iam-irsa-trust-scoped", ROLE, {"assumeRolePolicy": EC2_TRUST}, False),
     Case("iam-irsa-trust-scoped", ROLE, {"assumeRolePolicy": TRUST_NO_SUB}, True, says=":sub"),
-    Case("iam-irsa-trust-scoped", ROLE, {"assumeRolePolicy": TRUST_WILDCARD_SUB}, True, says="system:serviceaccount:*"),
+    Case(
+        "iam-irsa-trust-scoped",
+        ROLE,
+        {"assumeRolePolicy": TRUST_WILDCARD_SUB},
+        True,
+        says="system:serviceaccount:*",
+    ),
     # iam-no-admin-grants
-    Case("iam-no-admin-grants", IAM_POLICY, {"policy": doc({"Effect": "Allow", "Action": ["s3:GetObject"],
-                                                            "Resource": "arn:aws:s3:::art/*"},
-                                                           {"Effect": "Allow", "Action": "ec2:Describe*",
-                                                            "Resource": "*"})}, False),
-    Case("iam-no-admin-grants", IAM_POLICY, {"policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}, True,
-         says="Action '*'"),
-    Case("iam-no-admin-grants", IAM_POLICY, {"policy": doc({"Effect": "Allow", "Action": "iam:*",
-                                                            "Resource": "*"})}, True, says="iam:*"),
-    Case("iam-no-admin-grants", ATTACH, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
-         False),
-    Case("iam-no-admin-grants", ATTACH, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
-         True, says="AdministratorAccess"),
-    Case("iam-no-admin-grants", ROLE, {"assumeRolePolicy": EC2_TRUST, "inlinePolicies": [
-        {"name": "boom", "policy": doc({"Effect": "Allow", "Action": "*:*", "Resource": "*"})}]}, True, says="boom"),
+    Case(
+        "iam-no-admin-grants",
+        IAM_POLICY,
+        {
+            "policy": doc(
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::art/*"},
+                {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"},
+            )
+        },
+        False,
+    ),
+    Case(
+        "iam-no-admin-grants",
+        IAM_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})},
+        True,
+        says="Action '*'",
+    ),
+    Case(
+        "iam-no-admin-grants",
+        IAM_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})},
+        True,
+        says="iam:*",
+    ),
+    Case(
+        "iam-no-admin-grants",
+        ATTACH,
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
+        False,
+    ),
+    Case(
+        "iam-no-admin-grants",
+        ATTACH,
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        True,
+        says="AdministratorAccess",
+    ),
+    Case(
+        "iam-no-admin-grants",
+        ROLE,
+        {
+            "assumeRolePolicy": EC2_TRUST,
+            "inlinePolicies": [
+                {"name": "boom", "policy": doc({"Effect": "Allow", "Action": "*:*", "Resource": "*"})}
+            ],
+        },
+        True,
+        says="boom",
+    ),
 ]
 
 STACK_CASES: list[StackCase] = [
     # s3-bucket-has-public-access-block
-    StackCase("s3-bucket-has-public-access-block",
-              bucket_with(Res(PAB, "art-pab", {"bucket": "art", **ALL_FLAGS})), ()),
-    StackCase("s3-bucket-has-public-access-block",
-              [*bucket_with(Res(PAB, "art-pab", {"bucket": "art", **ALL_FLAGS})),
-               Res(BUCKET_V2, "logs", {"bucket": "logs", "id": "logs"})], ("logs",), says="no BucketPublicAccessBlock"),
-    StackCase("s3-bucket-has-public-access-block",
-              bucket_with(Res(PAB, "art-pab", {"bucket": "art", "blockPublicAcls": True})), ("art",),
-              says="all four"),
+    StackCase(
+        "s3-bucket-has-public-access-block",
+        bucket_with(Res(PAB, "art-pab", {"bucket": "art", **ALL_FLAGS})),
+        (),
+    ),
+    StackCase(
+        "s3-bucket-has-public-access-block",
+        [
+            *bucket_with(Res(PAB, "art-pab", {"bucket": "art", **ALL_FLAGS})),
+            Res(BUCKET_V2, "logs", {"bucket": "logs", "id": "logs"}),
+        ],
+        ("logs",),
+        says="no BucketPublicAccessBlock",
+    ),
+    StackCase(
+        "s3-bucket-has-public-access-block",
+        bucket_with(Res(PAB, "art-pab", {"bucket": "art", "blockPublicAcls": True})),
+        ("art",),
+        says="all four",
+    ),
     # linked only through the dependency graph (the id is unknown during a real preview)
-    StackCase("s3-bucket-has-public-access-block",
-              bucket_with(Res(PAB, "art-pab", {"bucket": "computed-later", **ALL_FLAGS}, deps=("art",))), ()),
+    StackCase(
+        "s3-bucket-has-public-access-block",
+        bucket_with(Res(PAB, "art-pab", {"bucket": "computed-later", **ALL_FLAGS}, deps=("art",))),
+        (),
+    ),
     # s3-sse-kms
     StackCase("s3-sse-kms", bucket_with(Res(SSE, "art-sse", {"bucket": "art", "rules": KMS_RULES})), ()),
-    StackCase("s3-sse-kms", bucket_with(bucket_props={"serverSideEncryptionConfiguration": {
-        "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}}}), ()),
+    StackCase(
+        "s3-sse-kms",
+        bucket_with(
+            bucket_props={
+                "serverSideEncryptionConfiguration": {
+                    "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}
+                }
+            }
+        ),
+        (),
+    ),
     StackCase("s3-sse-kms", bucket_with(), ("art",), says="SSE-S3"),
-    StackCase("s3-sse-kms", bucket_with(Res(SSE, "art-sse", {"bucket": "art", "rules": [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]})), ("art",), says="AES256"),
-    StackCase("s3-sse-kms", [Res(BUCKET_V2, "old", {"bucket": "old", "serverSideEncryptionConfigurations": [
-        {"rules": [{"applyServerSideEncryptionByDefaults": [{"sseAlgorithm": "AES256"}]}]}]})], ("old",),
-        says="aws:kms"),
+    StackCase(
+        "s3-sse-kms",
+        bucket_with(
+            Res(
+                SSE,
+                "art-sse",
+                {
+                    "bucket": "art",
+                    "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+                },
+            )
+        ),
+        ("art",),
+        says="AES256",
+    ),
+    StackCase(
+        "s3-sse-kms",
+        [
+            Res(
+                BUCKET_V2,
+                "old",
+                {
+                    "bucket": "old",
+                    "serverSideEncryptionConfigurations": [
+                        {"rules": [{"applyServerSideEncryptionByDefaults": [{"sseAlgorithm": "AES256"}]}]}
+                    ],
+                },
+            )
+        ],
+        ("old",),
+        says="aws:kms",
+    ),
     # s3-versioning
-    StackCase("s3-versioning", bucket_with(Res(VERSIONING, "art-v", {
-        "bucket": "art", "versioningConfiguration": {"status": "Enabled"}})), ()),
-    StackCase("s3-versioning", [Res(BUCKET_V2, "old", {"bucket": "old", "versionings": [{"enabled": True}]})], ()),
-    StackCase("s3-versioning", bucket_with(Res(VERSIONING, "art-v", {
-        "bucket": "art", "versioningConfiguration": {"status": "Suspended"}})), ("art",), says="not versioned"),
+    StackCase(
+        "s3-versioning",
+        bucket_with(
+            Res(VERSIONING, "art-v", {"bucket": "art", "versioningConfiguration": {"status": "Enabled"}})
+        ),
+        (),
+    ),
+    StackCase(
+        "s3-versioning", [Res(BUCKET_V2, "old", {"bucket": "old", "versionings": [{"enabled": True}]})], ()
+    ),
+    StackCase(
+        "s3-versioning",
+        bucket_with(
+            Res(VERSIONING, "art-v", {"bucket": "art", "versioningConfiguration": {"status": "Suspended"}})
+        ),
+        ("art",),
+        says="not versioned",
+    ),
     # s3-tls-only
-    StackCase("s3-tls-only", bucket_with(Res(BUCKET_POLICY, "art-pol", {"bucket": "art", "policy": TLS_POLICY})), ()),
+    StackCase(
+        "s3-tls-only", bucket_with(Res(BUCKET_POLICY, "art-pol", {"bucket": "art", "policy": TLS_POLICY})), ()
+    ),
     StackCase("s3-tls-only", bucket_with(bucket_props={"policy": TLS_POLICY}), ()),
-    StackCase("s3-tls-only", bucket_with(Res(BUCKET_POLICY, "other-pol", {"bucket": "other", "policy": TLS_POLICY})),
-              ("art",), says="SecureTransport"),
-    StackCase("s3-tls-only", bucket_with(Res(BUCKET_POLICY, "art-pol", {"bucket": "art", "policy": doc(
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/r"}, "Action": "s3:GetObject",
-         "Resource": "arn:aws:s3:::art/*"})})), ("art",), says="non-TLS"),
+    StackCase(
+        "s3-tls-only",
+        bucket_with(Res(BUCKET_POLICY, "other-pol", {"bucket": "other", "policy": TLS_POLICY})),
+        ("art",),
+        says="SecureTransport",
+    ),
+    StackCase(
+        "s3-tls-only",
+        bucket_with(
+            Res(
+                BUCKET_POLICY,
+                "art-pol",
+                {
+                    "bucket": "art",
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::1:role/r"},
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::art/*",
+                        }
+                    ),
+                },
+            )
+        ),
+        ("art",),
+        says="non-TLS",
+    ),
 ]

@@ -48,7 +48,12 @@ class Case:
     def run(self) -> list[str]:
         messages: list[str] = []
         args = ResourceValidationArgs(
-            self.type, policy_props(self.props), urn(self.stack, self.type, self.name), self.name, _opts(), None,
+            self.type,
+            policy_props(self.props),
+            urn(self.stack, self.type, self.name),
+            self.name,
+            _opts(),
+            None,
             self.config,
         )
         BY_NAME[self.rule].validate(args, lambda message, _urn=None: messages.append(message))
@@ -83,8 +88,17 @@ class StackCase:
 
     def run(self) -> list[tuple[str, str]]:
         views = {
-            r.name: PolicyResource(r.type, policy_props(r.props), urn(self.stack, r.type, r.name), r.name, _opts(),
-                                   None, None, [], {})
+            r.name: PolicyResource(
+                r.type,
+                policy_props(r.props),
+                urn(self.stack, r.type, r.name),
+                r.name,
+                _opts(),
+                None,
+                None,
+                [],
+                {},
+            )
             for r in self.resources
         }
         for r in self.resources:
@@ -92,7 +106,9 @@ class StackCase:
         found: list[tuple[str, str]] = []
         by_urn = {v.urn: name for name, v in views.items()}
         args = StackValidationArgs(list(views.values()), self.config)
-        BY_NAME[self.rule].validate(args, lambda message, u=None: found.append((by_urn.get(u or "", ""), message)))
+        BY_NAME[self.rule].validate(
+            args, lambda message, u=None: found.append((by_urn.get(u or "", ""), message))
+        )
         return found
 
 
