@@ -93,3 +93,13 @@ def test_push_to_a_dead_gateway_warns_counts_and_is_reported_by_the_next_push(
     sel = 'pipeline="e2e-deadgw"'
     prometheus.wait_value(f"conveyor_metrics_push_failures_total{{{sel}}}", 1)
     prometheus.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
+
+
+def test_pipeline_names_with_slashes_and_quotes_merge_into_their_own_group(pushgateway, prometheus):
+    """The grouping key goes into the URL (base64 for '/') and the merge reads it back escaped."""
+    name = 'team/a "quoted"'
+    for _ in range(2):
+        m = RunMetrics(name, instance="ci-runner")
+        m.run_started()
+        assert m.push(pushgateway.url)
+    prometheus.wait_value('conveyor_runs_started_total{pipeline="team/a \\"quoted\\""}', 2)

@@ -64,8 +64,21 @@ def _read_registry(registry: CollectorRegistry) -> tuple[list[_Family], dict[Sam
     return families, values
 
 
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
 def _parse(text: str, match: Mapping[str, str], drop: Iterable[str]) -> dict[SampleKey, float]:
-    """Samples of `text` whose labels include every pair in `match`, keyed without `drop` labels."""
+    """Samples of `text` whose labels include every pair in `match`, keyed without `drop` labels.
+
+    A gateway holds every pipeline's group and the text parser is slow (pure Python), so sample
+    lines that cannot belong to our group are dropped by a substring test before parsing; the
+    exact label comparison below removes any false positives.
+    """
+    needles = [f'{k}="{_escape(v)}"' for k, v in match.items()]
+    if needles:
+        kept = [ln for ln in text.splitlines() if ln.startswith("#") or all(n in ln for n in needles)]
+        text = "\n".join(kept) + "\n"
     found: dict[SampleKey, float] = {}
     for fam in text_string_to_metric_families(text):
         for s in fam.samples:
@@ -106,13 +119,17 @@ class _StaticCollector:
     """Exposes precomputed samples with our families' names, help and types."""
 
     def __init__(self, families: list[_Family], samples: Mapping[SampleKey, float]) -> None:
-        self._families, self._samples = families, samples
+        self._families = families
+        owner = {n: f.name for f in families for n in f.sample_names}
+        self._rows: dict[str, list[tuple[SampleKey, float]]] = {f.name: [] for f in families}
+        for key, value in samples.items():
+            if key[0] in owner:
+                self._rows[owner[key[0]]].append((key, value))
 
     def collect(self) -> Iterable[Metric]:
         for family in self._families:
             metric = Metric(family.name, family.documentation, family.typ)
-            rows = [(k, v) for k, v in self._samples.items() if k[0] in family.sample_names]
-            rows.sort(key=lambda kv: _sort_key(family.name, kv[0]))
+            rows = sorted(self._rows[family.name], key=lambda kv: _sort_key(family.name, kv[0]))
             for (name, labels), value in rows:
                 metric.add_sample(name, dict(labels), value)
             yield metric
