@@ -77,7 +77,7 @@ def dynamic_fanout(n: int = 3):
 
 @dsl.pipeline(name="nested-loops")
 def nested_loops():
-    with dsl.ParallelFor([{"a": 1, "b": 2}, {"a": 3, "b": 4}]) as outer:
+    with dsl.ParallelFor([{"a": 1, "b": 2}, {"a": 3, "b": 4}]) as outer:  # noqa: SIM117 - kfp nesting
         with dsl.ParallelFor([10, 20, 30]) as inner:
             s = add(a=outer.a, b=inner)
     pick_best(scores=dsl.Collected(s.output))
