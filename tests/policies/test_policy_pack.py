@@ -114,3 +114,10 @@ def test_nothing_imports_the_pack_entry_point():
     ]
     offenders = [str(p) for p in files if any(n.endswith("policies.__main__") for n in _imports(p))]
     assert offenders == []
+
+
+def test_docs_list_every_rule_with_its_level():
+    text = (ROOT / "docs" / "policy.md").read_text()
+    assert "# Policy checks in CI" in text and "pulumi preview --policy-pack policies" in text
+    for rule in ALL_RULES:
+        assert f"| `{rule.id}` | {rule.level} | {rule.severity} |" in text, f"docs/policy.md lacks a row for {rule.id}"
