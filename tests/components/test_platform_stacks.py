@@ -315,3 +315,31 @@ def test_profile_has_every_field(recorded):
     assert set(unwrap(recorded.outputs["team_profiles"])) == {
         t["name"] for t in json.loads(recorded.config["conveyor:teams"])
     }
+
+
+def test_helm_releases_pinned_from_allowlisted_repos(recorded):
+    from components.config import ALLOWED_CHART_REPOS, VERSIONS
+
+    pins = {(p.chart, p.version) for p in VERSIONS.charts()}
+    for rel in recorded.by_type("kubernetes:helm.sh/v3:Release"):
+        i = rel.inputs
+        repo = (i.get("repositoryOpts") or {}).get("repo") or i["chart"].rsplit("/", 1)[0]
+        assert repo in ALLOWED_CHART_REPOS, rel.urn
+        assert (i["chart"].rsplit("/", 1)[-1], i["version"]) in pins, rel.urn
+        values = json.dumps(i.get("values", {}))
+        assert '"authModes": ["server"]' not in values
+
+
+def test_declared_pods_are_non_root_with_limits(recorded):
+    """Pod templates and pod defaults we set ourselves (Argo workflow defaults, chart security values)."""
+    argo = next(
+        x for x in recorded.by_type("kubernetes:helm.sh/v3:Release") if x.inputs["chart"] == "argo-workflows"
+    )
+    v = argo.inputs["values"]
+    pod = v["controller"]["workflowDefaults"]["spec"]["securityContext"]
+    assert pod["runAsNonRoot"] and pod["seccompProfile"]["type"] == "RuntimeDefault"
+    for part in (v["controller"], v["server"], v["executor"]):
+        sc = part["securityContext"]
+        assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+        assert sc["seccompProfile"]["type"] == "RuntimeDefault"
+        assert part["resources"]["requests"] and part["resources"]["limits"]
