@@ -58,6 +58,12 @@ class Prometheus:
         assert body["status"] == "success", body
         return body["data"]["result"]
 
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as resp:
+            body = json.load(resp)
+        assert body["status"] == "success", body
+        return body["data"]
+
     def wait_value(self, expr: str, expected: float, timeout: float = 20.0) -> float:
         """Poll until `expr` returns one sample equal to `expected`; fail with the last answer."""
         deadline, last = time.monotonic() + timeout, None
@@ -98,12 +104,17 @@ def pushgateway() -> Iterator[Pushgateway]:
         cleanup_dir(workdir)
 
 
+RULES_GLOB = Path(__file__).resolve().parents[2] / "components" / "assets" / "monitoring" / "rules" / "*.yaml"
+
+
 def prometheus_config(pushgateway_hostport: str) -> str:
-    """Scrape the gateway like kube-prometheus-stack does: honor_labels keeps pipeline/instance."""
+    """Scrape the gateway like kube-prometheus-stack does (honor_labels keeps pipeline/instance)
+    and load the rules the monitoring component deploys, so the real server evaluates them."""
     return (
         "global:\n"
         f"  scrape_interval: {SCRAPE_INTERVAL_S}s\n"
         f"  evaluation_interval: {SCRAPE_INTERVAL_S}s\n"
+        f"rule_files: ['{RULES_GLOB}']\n"
         "scrape_configs:\n"
         "  - job_name: pushgateway\n"
         "    honor_labels: true\n"

@@ -7,6 +7,8 @@ being overwritten, which is what every `increase()` in the alert rules relies on
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conveyor.metrics import RunMetrics
@@ -103,3 +105,38 @@ def test_pipeline_names_with_slashes_and_quotes_merge_into_their_own_group(pushg
         m.run_started()
         assert m.push(pushgateway.url)
     prometheus.wait_value('conveyor_runs_started_total{pipeline="team/a \\"quoted\\""}', 2)
+
+
+def test_the_real_server_loads_every_rule_and_a_pushed_failure_raises_metadata_db_unreachable(
+    pushgateway, prometheus
+):
+    """Runtime metric → Pushgateway → Prometheus rule evaluation → alert (pending: `for` is 1m)."""
+    groups = prometheus.get("/api/v1/rules")["groups"]
+    assert {g["name"] for g in groups} >= {
+        "conveyor-pipelines",
+        "conveyor-gpu",
+        "conveyor-argo",
+        "conveyor-cache",
+    }
+    m = RunMetrics("e2e-dbdown", instance="ci-runner")
+    m.metadata_push(ok=True)
+    m.metadata_push(ok=False)
+    assert m.push(pushgateway.url)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        alerts = prometheus.get("/api/v1/alerts")["alerts"]
+        mine = [a for a in alerts if a["labels"].get("pipeline") == "e2e-dbdown"]
+        if mine:
+            assert mine[0]["labels"]["alertname"] == "MetadataDBUnreachable"
+            assert mine[0]["state"] in {"pending", "firing"}
+            break
+        time.sleep(0.25)
+    else:
+        pytest.fail(f"MetadataDBUnreachable never became pending; alerts: {alerts}")
+    unhealthy = [
+        r["name"]
+        for g in prometheus.get("/api/v1/rules")["groups"]
+        for r in g["rules"]
+        if r["health"] == "err"
+    ]
+    assert not unhealthy, f"rules failing to evaluate: {unhealthy}"
