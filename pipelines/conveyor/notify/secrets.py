@@ -30,7 +30,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Slack incoming webhooks: the path *is* the credential.
     (re.compile(r"(https?://hooks\.slack(?:-gov)?\.com/)[^\s\"'<>]+", re.I), r"\1" + MASK),
     # Credentials embedded in a URL authority.
-    (re.compile(r"([a-z][a-z0-9+.-]*://)[^/\s:@\"'<>]+:[^/\s@\"'<>]+@", re.I), r"\1" + MASK + "@"),
+    # (bounded scheme length keeps this linear on long, URL-free text such as tracebacks)
+    (
+        re.compile(r"\b([a-z][a-z0-9+.-]{0,30}://)[^/\s:@\"'<>]{1,256}:[^/\s@\"'<>]{1,256}@", re.I),
+        r"\1" + MASK + "@",
+    ),
     # Typical token-bearing query parameters.
     (
         re.compile(

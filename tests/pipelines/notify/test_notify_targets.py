@@ -147,3 +147,11 @@ def test_resolved_env_url_is_registered_and_redacted_everywhere(monkeypatch, web
     path = closed_port_url.split(":", 2)[2].split("/", 1)[1]
     assert redact(f"POST /{path} HTTP/1.1") == f"POST {MASK} HTTP/1.1"
     assert path not in caplog.text + str(result)
+
+
+def test_redaction_stays_linear_on_long_text():
+    import time
+
+    start = time.monotonic()
+    redact("x" * 200_000 + " ftp://" + "y" * 200_000)
+    assert time.monotonic() - start < 0.5  # a backtracking pattern took seconds here
