@@ -96,7 +96,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args()
     rows = [measure(f"DAG {n} tasks", dag(n), 7 if n < 1000 else 3) for n in (10, 100, 1000)]
-    rows.append(measure("ParallelFor 10,000 literal strings", loop([f"shard-{i:05d}" for i in range(10_000)]), 5))
+    rows.append(
+        measure("ParallelFor 10,000 literal strings", loop([f"shard-{i:05d}" for i in range(10_000)]), 5)
+    )
     rows.append(measure("ParallelFor 10,000 range(10000)", loop(list(range(10_000))), 5))
     rows.append(measure("ParallelFor 100 literal strings", loop([f"shard-{i:05d}" for i in range(100)]), 5))
     if args.json:
