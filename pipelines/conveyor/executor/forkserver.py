@@ -94,8 +94,9 @@ def serve(preload: list[str]) -> None:
         if stdin_fd not in readable:
             continue
         chunk = os.read(stdin_fd, 65536)
-        if not chunk:
+        if not chunk:  # the runner died: nobody will record these tasks, so stop them
             open_input = False
+            _kill_all(children)
             continue
         buffer += chunk
         while b"\n" in buffer:
@@ -118,6 +119,14 @@ def serve(preload: list[str]) -> None:
             children[pid] = cmd["id"]
             emit({"ev": "started", "id": cmd["id"], "pid": pid})
     channel.close()
+
+
+def _kill_all(children: dict[int, str]) -> None:
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _reap(children: dict[int, str], emit) -> None:

@@ -47,7 +47,8 @@ class Instance:
     ctx: Ctx
     status: str = "waiting"  # waiting | ready | running | retry_wait | cache_wait | + TERMINAL
     outputs: dict[str, Any] = field(default_factory=lambda: {"parameters": {}, "artifacts": {}})
-    attempts: int = 0
+    attempts: int = 0  # attempts in this execution (what the retry budget counts)
+    attempt_offset: int = 0  # attempts recorded before a resume, so numbers stay unique
     error: str | None = None
     failure_class: str | None = None
     reason: str | None = None  # why skipped

@@ -41,7 +41,8 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._pending: dict[str, threading.Event] = {}
-        self._pids: dict[str, int] = {}
+        self._pids: dict[str, int] = {}  # live task processes
+        self._spawned: dict[str, int] = {}  # pid handed back to spawn(), even if the task already exited
         self.warnings: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -99,7 +100,7 @@ class WorkerPool:
                 raise WorkerPoolError(f"could not reach the task fork server: {exc}") from None
         if not started.wait(timeout=60):
             raise WorkerPoolError(f"the fork server did not start task {task_id} within 60 s")
-        pid = self._pids.get(task_id)
+        pid = self._spawned.pop(task_id, None)
         if pid is None:
             raise WorkerPoolError(f"the fork server died while starting task {task_id}")
         return pid
@@ -117,6 +118,7 @@ class WorkerPool:
             event = json.loads(raw)
             if event["ev"] == "started":
                 self._pids[event["id"]] = event["pid"]
+                self._spawned[event["id"]] = event["pid"]
                 waiter = self._pending.pop(event["id"], None)
                 if waiter:
                     waiter.set()

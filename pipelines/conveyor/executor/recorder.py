@@ -36,7 +36,8 @@ class RunRecorder:
     def running(self, inst: Instance, cache_key: str | None, started_at: float, pid: int | None) -> int:
         self.store.upsert_task(self.run_id, inst.id, task_name=inst.task, status="running",
                                cache_key=cache_key, started_at=started_at, error=None)
-        return self.store.start_attempt(self.run_id, inst.id, inst.attempts, pid=pid, now=started_at)
+        return self.store.start_attempt(self.run_id, inst.id, inst.attempt_offset + inst.attempts, pid=pid,
+                                        now=started_at)
 
     def succeeded(self, inst: Instance, attempt_id: int, result: dict[str, Any], inputs: dict[str, Any],
                   peak_rss_mb: float | None, cpu_s: float | None, started_at: float,

@@ -129,7 +129,7 @@ class LocalRunner:
         self.store.create_run(run_id, spec.name, spec.digest(), spec.to_json(), bound, self.profile.environment,
                               (options or RunOptions()).labels, status="running")
         self.store.set_run_status(run_id, "running")
-        return self._execute(spec, bound, run_id, options or RunOptions(), preload or [], observer, resumed={})
+        return self._execute(spec, bound, run_id, options or RunOptions(), preload or [], observer)
 
     def resume(self, run_id: str, *, options: RunOptions | None = None, preload: list[str] | None = None,
                observer: Callable[[str, Instance], None] | None = None) -> RunResult:
@@ -137,14 +137,16 @@ class LocalRunner:
         spec = PipelineSpec.from_json(record.spec_json)
         self.store.mark_stale_attempts(run_id)
         completed = self.store.completed_tasks(run_id)
+        prior = {t.task_id: t.attempts for t in self.store.list_tasks(run_id)}
         modules = sorted({c.implementation.module_file for c in spec.components.values()
                           if c.implementation.module_file})
         self.store.set_run_status(run_id, "running")
         return self._execute(spec, record.arguments, run_id, options or RunOptions(), preload or modules,
-                             observer, resumed=completed)
+                             observer, resumed=completed, prior_attempts=prior)
 
     def _execute(self, spec: PipelineSpec, arguments: dict[str, Any], run_id: str, options: RunOptions,
-                 preload: list[str], observer, resumed: dict) -> RunResult:
+                 preload: list[str], observer, resumed: dict | None = None,
+                 prior_attempts: dict[str, int] | None = None) -> RunResult:
         started = time.time()
         metrics = RunMetrics(spec.name)
         metrics.run_started()
@@ -154,7 +156,8 @@ class LocalRunner:
             graph=graph, store=self.store, artifacts=open_artifact_store(artifact_root), artifact_root=artifact_root,
             run_dir=self.home / "runs" / run_id, recorder=RunRecorder(self.store, run_id, metrics, options.cost),
             pool_factory=lambda events: WorkerPool(events, preload, [os.getcwd(), *sys.path]),
-            options=options, observer=observer or (lambda event, inst: None), resumed=resumed,
+            options=options, observer=observer or (lambda event, inst: None), resumed=resumed or {},
+            prior_attempts=prior_attempts or {},
         )
         try:
             scheduler.run()

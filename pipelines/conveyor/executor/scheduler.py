@@ -71,6 +71,7 @@ class Scheduler:
     options: SchedulerOptions = field(default_factory=SchedulerOptions)
     observer: Callable[[str, Instance], None] = lambda event, inst: None
     resumed: dict[str, Any] = field(default_factory=dict)  # task_id -> TaskRecord completed earlier
+    prior_attempts: dict[str, int] = field(default_factory=dict)  # task_id -> attempts before a resume
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -202,6 +203,7 @@ class Scheduler:
             inst.reason = "completed before resume"
             self.observer("resumed", inst)
         else:
+            inst.attempt_offset = self.prior_attempts.get(inst.id, 0)
             self.observer("queued", inst)
 
     def _inputs(self, inst: Instance) -> tuple[dict[str, Any], dict[str, Any]]:
