@@ -161,7 +161,17 @@ class StackResource:
             linked = [c for c in pool if c.urn in by_dep]
             if linked:
                 return linked
-        value = get(self.props, key)
+        try:
+            value = get(self.props, key)
+        except Exception as exc:
+            # Unknown until `pulumi up` (an id not created yet): link through the dependency graph
+            # instead. Matched by name so this pure module needs no pulumi_policy import.
+            if type(exc).__name__ != "UnknownValueError":
+                raise
+            deps = [c for c in pool if c.urn in self.dependencies]
+            if len(deps) == 1:
+                return deps
+            raise
         if value is None:
             return []
         found = []

@@ -6,6 +6,8 @@ import json
 
 from policy_harness import Case, Res, StackCase
 
+from conveyor.platform.mocks import UNKNOWN
+
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -300,6 +302,12 @@ STACK_CASES: list[StackCase] = [
     StackCase(
         "s3-bucket-has-public-access-block",
         bucket_with(Res(PAB, "art-pab", {"bucket": "computed-later", **ALL_FLAGS}, deps=("art",))),
+        (),
+    ),
+    # the bucket id is unknown (first preview): the dependency graph still links the block
+    StackCase(
+        "s3-bucket-has-public-access-block",
+        bucket_with(Res(PAB, "art-pab", {"bucket": UNKNOWN, **ALL_FLAGS}, deps=("art",))),
         (),
     ),
     # s3-sse-kms

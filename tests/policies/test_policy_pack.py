@@ -120,4 +120,6 @@ def test_docs_list_every_rule_with_its_level():
     text = (ROOT / "docs" / "policy.md").read_text()
     assert "# Policy checks in CI" in text and "pulumi preview --policy-pack policies" in text
     for rule in ALL_RULES:
-        assert f"| `{rule.id}` | {rule.level} | {rule.severity} |" in text, f"docs/policy.md lacks a row for {rule.id}"
+        assert f"| `{rule.id}` | {rule.level} | {rule.severity} |" in text, (
+            f"docs/policy.md lacks a row for {rule.id}"
+        )

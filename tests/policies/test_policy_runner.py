@@ -125,6 +125,13 @@ def test_broken_program_is_caught_by_rule_id():
     assert report.exit_code == 1
 
 
+def test_preview_mode_still_catches_the_broken_program():
+    report = pr.check_program(BROKEN, preview=True)
+    assert {"rds-not-publicly-accessible", "s3-bucket-has-public-access-block"} <= report.rule_ids(
+        "mandatory"
+    )
+
+
 def test_program_config_file_is_honoured():
     report = pr.check_program(BROKEN, BROKEN / "Pulumi.fixed-db.yaml")
     assert report.target == "Pulumi.fixed-db.yaml"

@@ -328,16 +328,10 @@ def load_policy_config(path: Path | str | None) -> dict[str, Any] | None:
     return data
 
 
-def _check(
-    program_dir: Path,
-    stack: str | Path,
-    target: str,
-    policy_config: Mapping[str, Any] | None,
-    pack_dir: Path | str | None,
-) -> Report:
-    pack = load_pack(pack_dir)
+def _check(program_dir: Path, stack: str | Path, target: str, opts: dict[str, Any]) -> Report:
+    pack = load_pack(opts.get("pack_dir"))
     try:
-        recorded = run_program(program_dir, stack)
+        recorded = run_program(program_dir, stack, preview=bool(opts.get("preview")))
     except Exception as exc:  # noqa: BLE001 - the program failing is a failed check, reported as such
         report = Report(target=target, program_dir=str(program_dir), pack=pack.name)
         report.errors.append(f"program failed for {target}: {type(exc).__name__}: {exc}")
@@ -346,7 +340,7 @@ def _check(
         recorded.resources,
         target=target,
         program_dir=str(program_dir),
-        policy_config=policy_config,
+        policy_config=opts.get("policy_config"),
         pack=pack,
     )
 
@@ -357,9 +351,15 @@ def check_stack(
     *,
     policy_config: Mapping[str, Any] | None = None,
     pack_dir: Path | str | None = None,
+    preview: bool = False,
 ) -> Report:
-    """`conveyor policy check --stack NAME`: run `program_dir` for `stacks/Pulumi.<NAME>.yaml`, check it."""
-    return _check(Path(program_dir), stack, stack, policy_config, pack_dir)
+    """`conveyor policy check --stack NAME`: run `program_dir` for `stacks/Pulumi.<NAME>.yaml`, check it.
+
+    `preview=True` leaves provider-computed outputs unknown, as a first `pulumi preview` would, so
+    the report shows which checks could not run before `pulumi up` (as notes). CI uses the default.
+    """
+    opts = {"policy_config": policy_config, "pack_dir": pack_dir, "preview": preview}
+    return _check(Path(program_dir), stack, stack, opts)
 
 
 def check_program(
@@ -368,6 +368,7 @@ def check_program(
     *,
     policy_config: Mapping[str, Any] | None = None,
     pack_dir: Path | str | None = None,
+    preview: bool = False,
 ) -> Report:
     """`conveyor policy check --program DIR [--config FILE]` for any Pulumi Python program.
 
@@ -375,12 +376,13 @@ def check_program(
     runs with only its project defaults, as stack `policy-check`.
     """
     program_dir = Path(program_dir)
+    opts = {"policy_config": policy_config, "pack_dir": pack_dir, "preview": preview}
     if config_file is not None:
-        return _check(program_dir, Path(config_file), Path(config_file).name, policy_config, pack_dir)
+        return _check(program_dir, Path(config_file), Path(config_file).name, opts)
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "Pulumi.policy-check.yaml"
         empty.write_text("config: {}\n")
-        return _check(program_dir, empty, "policy-check", policy_config, pack_dir)
+        return _check(program_dir, empty, "policy-check", opts)
 
 
 def check_all(
@@ -388,9 +390,10 @@ def check_all(
     *,
     policy_config: Mapping[str, Any] | None = None,
     pack_dir: Path | str | None = None,
+    preview: bool = False,
 ) -> dict[str, Report]:
     """`conveyor policy check --all`: one report per stack file in the project's stackConfigDir."""
     return {
-        s: check_stack(s, program_dir, policy_config=policy_config, pack_dir=pack_dir)
+        s: check_stack(s, program_dir, policy_config=policy_config, pack_dir=pack_dir, preview=preview)
         for s in list_stacks(Path(program_dir))
     }
