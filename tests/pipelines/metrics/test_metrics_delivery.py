@@ -5,16 +5,14 @@ tests/monitoring/test_monitoring_e2e.py)."""
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor.metrics import RunMetrics
-from tests.services.common import free_port
+from tests.services.common import find_binary, free_port, unavailable
 
 
 def samples(path: Path) -> dict[tuple[str, tuple], float]:
@@ -71,9 +69,9 @@ def test_no_created_samples_are_written(tmp_path):
 
 
 def test_the_exposition_passes_promtool_check_metrics(tmp_path):
-    promtool = shutil.which("promtool")
+    promtool = find_binary("promtool", "prometheus")
     if promtool is None:
-        pytest.skip("promtool is not on PATH (Debian package `prometheus`)")
+        unavailable("promtool is not on PATH (Debian package `prometheus`)")
     path = tmp_path / "conveyor.prom"
     one_run(path)
     result = subprocess.run(
