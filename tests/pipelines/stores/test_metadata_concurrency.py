@@ -142,3 +142,46 @@ def test_postgres_restart_mid_run_reconnects_and_loses_nothing(postgres_server, 
     assert [t.task_id for t in store.list_tasks("r")] == written
     store.set_run_status("r", "succeeded")
     store.close()
+
+
+def _hold_write_lock(db_path: str, seconds: float, locked: threading.Event) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    locked.set()
+    time.sleep(seconds)
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+def test_sqlite_lock_contention_is_retried_then_succeeds(tmp_path):
+    db = tmp_path / "metadata.db"
+    store = open_metadata_store(f"sqlite:///{db}", busy_timeout_ms=20, retry_deadline_s=30)
+    store.create_run("r", "p", "d", "{}")
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(str(db), 0.5, locked))
+    holder.start()
+    locked.wait(5)
+    store.set_run_status("r", "running")  # waits out the other writer instead of failing
+    holder.join()
+    assert store.retries > 0 and store.get_run("r").status == "running"
+    store.close()
+
+
+def test_sqlite_lock_held_past_the_deadline_is_a_clear_bounded_error(tmp_path):
+    from conveyor.stores.metadata import MetadataStoreError
+
+    db = tmp_path / "metadata.db"
+    store = open_metadata_store(f"sqlite:///{db}", busy_timeout_ms=20, retry_deadline_s=0.3)
+    store.create_run("r", "p", "d", "{}")
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(str(db), 2.0, locked))
+    holder.start()
+    locked.wait(5)
+    started = time.monotonic()
+    with pytest.raises(MetadataStoreError, match=f"metadata store sqlite.*{db.name}: database is locked"):
+        store.set_run_status("r", "running")
+    assert time.monotonic() - started < 1.5
+    holder.join()
+    store.close()

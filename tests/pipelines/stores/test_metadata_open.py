@@ -139,6 +139,7 @@ def test_processes_opening_a_fresh_database_at_once_all_succeed(metadata_url):
 
 
 def test_cache_lookup_uses_the_key_index_with_50k_entries(metadata_store):
+    """The plan, not a timing: p99 latency at 1M entries is a benchmark (bench/), not a unit test."""
     rows = [{"key": f"sha256:{i:064x}", "outputs_json": "{}", "created_at": float(i)} for i in range(50_000)]
     with metadata_store.engine.begin() as conn:
         conn.execute(insert(cache_entries), rows)
@@ -164,10 +165,3 @@ def test_cache_lookup_uses_the_key_index_with_50k_entries(metadata_store):
         else:
             plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
             assert "Index Scan using pk_cache_entries" in plan, plan
-    timings = []
-    for i in range(0, 50_000, 100):
-        started = time.perf_counter()
-        assert metadata_store.cache_lookup(rows[i]["key"], now=1e9) is not None
-        timings.append(time.perf_counter() - started)
-    timings.sort()
-    assert timings[int(len(timings) * 0.99)] < 0.005

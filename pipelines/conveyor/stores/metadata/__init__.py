@@ -33,18 +33,20 @@ from conveyor.stores.metadata.urls import default_metadata_url, normalize_url, r
 
 
 def open_metadata_store(url: str | None = None, *, clock: Callable[[], float] = time.time,
-                        retry_deadline_s: float = 60.0, pool_size: int = 2, max_overflow: int = 8) -> MetadataStore:
+                        retry_deadline_s: float = 60.0, pool_size: int = 2, max_overflow: int = 8,
+                        busy_timeout_ms: int = 30_000) -> MetadataStore:
     """Open (creating and migrating if needed) the store at `url`, default `default_metadata_url()`.
 
     Raises MetadataStoreError naming the redacted URL and the cause when the URL is malformed,
     unsupported or unreachable. `retry_deadline_s` bounds how long one operation keeps retrying
-    through lock contention or a database restart.
+    through lock contention or a database restart; `busy_timeout_ms` is SQLite's own wait for the
+    write lock before that retry loop sees "database is locked".
     """
     from conveyor.stores.metadata.sql import SqlMetadataStore  # keeps `import api` light
 
     raw = url or default_metadata_url()
     return SqlMetadataStore(normalize_url(raw), clock=clock, retry_deadline_s=retry_deadline_s,
-                            pool_size=pool_size, max_overflow=max_overflow)
+                            pool_size=pool_size, max_overflow=max_overflow, busy_timeout_ms=busy_timeout_ms)
 
 
 __all__ = [

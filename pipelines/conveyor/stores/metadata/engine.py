@@ -12,6 +12,7 @@ Our operations are idempotent upserts/updates, so replaying one after an ambiguo
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import time
@@ -32,7 +33,8 @@ _WRITE = "conveyor_write"
 _LOCKED_MESSAGES = ("database is locked", "database table is locked", "database is busy")
 
 
-def build_engine(url: URL, pool_size: int = 2, max_overflow: int = 8, connect_timeout_s: float = 5.0) -> Engine:
+def build_engine(url: URL, pool_size: int = 2, max_overflow: int = 8, connect_timeout_s: float = 5.0,
+                 busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     if url.get_backend_name() == "sqlite":
         path = url.database
         assert path is not None
@@ -40,11 +42,11 @@ def build_engine(url: URL, pool_size: int = 2, max_overflow: int = 8, connect_ti
         os.makedirs(parent, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=max_overflow,
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", functools.partial(_sqlite_on_connect, busy_timeout_ms=busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(
@@ -57,11 +59,11 @@ def build_engine(url: URL, pool_size: int = 2, max_overflow: int = 8, connect_ti
     )
 
 
-def _sqlite_on_connect(dbapi_conn, _record) -> None:
+def _sqlite_on_connect(dbapi_conn, _record, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_on_begin)
     cur = dbapi_conn.cursor()
     try:
-        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")  # before WAL: switching may wait
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")  # before WAL: switching may wait
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
         cur.execute("PRAGMA foreign_keys = ON")

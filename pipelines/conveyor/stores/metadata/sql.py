@@ -29,18 +29,19 @@ from conveyor.stores.metadata.api import (
     RunRecord,
     TaskRecord,
 )
-from conveyor.stores.metadata.engine import Transactor, begin_write, build_engine
+from conveyor.stores.metadata.engine import SQLITE_BUSY_TIMEOUT_MS, Transactor, begin_write, build_engine
 from conveyor.stores.metadata.urls import redact_url
 
 
 class SqlMetadataStore(MetadataStore):
     def __init__(self, url: URL, *, clock: Callable[[], float] = time.time, retry_deadline_s: float = 60.0,
-                 pool_size: int = 2, max_overflow: int = 8, migrate_schema: bool = True):
+                 pool_size: int = 2, max_overflow: int = 8, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                 migrate_schema: bool = True):
         self.url = redact_url(url.render_as_string(hide_password=False))
         self.backend = url.get_backend_name()
         self._clock = clock
         try:
-            engine = build_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+            engine = build_engine(url, pool_size=pool_size, max_overflow=max_overflow, busy_timeout_ms=busy_timeout_ms)
         except OSError as exc:
             raise MetadataStoreError(f"cannot open metadata store {self.url}: {exc.strerror or exc}") from None
         self._tx = Transactor(engine, url, self.url, retry_deadline_s=retry_deadline_s)
