@@ -102,3 +102,26 @@ def test_push_to_a_closed_port_fails_fast_without_raising(caplog):
 
 def test_push_to_a_garbage_url_does_not_raise():
     assert RunMetrics("p", instance="test").push("not a url at all::", timeout=0.5) is False
+
+
+def test_the_fast_exposition_parser_agrees_with_prometheus_clients_parser():
+    """delivery._parse replaces the slow reference parser; both must read the same samples."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from conveyor.metrics.delivery import _key, _parse
+
+    reg = CollectorRegistry()
+    c = Counter("odd", "Odd label values.", ("pipeline", "task"), registry=reg)
+    h = Histogram("lat", "Latency.", ("pipeline",), registry=reg, buckets=(0.5, 1e9))
+    for weird in ['a "quoted" name', "back\\slash", "new\nline", "brace}{,=", "ünïcode"]:
+        c.labels(weird, "t").inc(3)
+        h.labels(weird).observe(0.1)
+    text = generate_latest(reg).decode()
+    reference = {
+        _key(s.name, s.labels): s.value for fam in text_string_to_metric_families(text) for s in fam.samples
+    }
+    assert _parse(text, {}, ()) == reference
+    only = _parse(text, {"pipeline": 'a "quoted" name'}, ("pipeline",))
+    assert only[("odd_total", (("task", "t"),))] == 3
+    assert all(dict(k[1]).get("pipeline") is None for k in only)
