@@ -165,3 +165,30 @@ def test_cache_lookup_uses_the_key_index_with_50k_entries(metadata_store):
         else:
             plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
             assert "Index Scan using pk_cache_entries" in plan, plan
+
+
+@pytest.mark.services
+def test_opening_waits_out_too_many_clients(fresh_postgres_db):
+    """A live server refusing for lack of slots (200 concurrent runners) is transient, not a bad URL."""
+    import threading
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    role, password = f"lim_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with psycopg.connect(fresh_postgres_db, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' CONNECTION LIMIT 1")
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+    url = make_url(fresh_postgres_db).set(username=role, password=password).render_as_string(hide_password=False)
+    try:
+        hog = psycopg.connect(url)  # the role's only slot
+        threading.Timer(0.5, hog.close).start()
+        started = time.monotonic()
+        with open_metadata_store(url, retry_deadline_s=20, pool_size=1, max_overflow=0) as store:
+            assert store.list_runs() == []
+        assert time.monotonic() - started >= 0.4
+    finally:
+        with psycopg.connect(fresh_postgres_db, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")

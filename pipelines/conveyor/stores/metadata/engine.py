@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "conveyor_write"
+_BUSY_SQLSTATES = {"53300", "57P03"}  # too_many_connections, cannot_connect_now (starting up)
+_BUSY_MESSAGES = ("too many connections", "too many clients", "the database system is starting up")
 _LOCKED_MESSAGES = ("database is locked", "database table is locked", "database is busy")
 
 
@@ -144,11 +146,23 @@ class Transactor:
                 delay = min(delay * 2, 1.0)
 
     def ping(self) -> None:
-        """Connect once, without the long retry: opening a store must fail fast on a bad URL."""
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except DBAPIError as exc:
-            raise MetadataStoreError(
-                f"cannot connect to metadata store {self.safe_url}: {describe(exc, self.url)}"
-            ) from None
+        """Connect once, failing fast on a bad URL or a dead server (the bad-input catalogue wants a
+        quick, clear error), but waiting out the transient refusals of a live server: too many
+        clients, or a server still starting up after a restart."""
+        deadline = time.monotonic() + self.retry_deadline_s
+        delay = 0.05
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except DBAPIError as exc:
+                orig = getattr(exc, "orig", None)
+                busy = getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or any(
+                    m in str(orig) for m in _BUSY_MESSAGES)  # libpq connect errors carry no sqlstate
+                if not busy or time.monotonic() + delay > deadline:
+                    raise MetadataStoreError(
+                        f"cannot connect to metadata store {self.safe_url}: {describe(exc, self.url)}"
+                    ) from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
