@@ -228,7 +228,7 @@ class Monitoring(_Model):
 
 # Environment defaults: dev disposable, prod durable. Keys: see StackConfig._defaults.
 _ENV_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"force_destroy": True, "protect": False, "backup_days": 1, "ha": False, "deletion_protection": False,
+    "dev": {"force_destroy": True, "protect": False, "backup_days": 7, "ha": False, "deletion_protection": False,
             "db_class": {"aws": "db.t4g.micro", "gcp": "db-custom-1-3840", "existing": "1"}, "storage_gb": 20},
     "staging": {"force_destroy": False, "protect": False, "backup_days": 7, "ha": False, "deletion_protection": True,
                 "db_class": {"aws": "db.t4g.medium", "gcp": "db-custom-2-7680", "existing": "2"}, "storage_gb": 50},

@@ -30,6 +30,7 @@ class MetadataDb(pulumi.ComponentResource):
         name: str,
         cfg: StackConfig,
         cluster: object,
+        store: object | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("MetadataDb"), name, None, opts)
@@ -44,7 +45,7 @@ class MetadataDb(pulumi.ComponentResource):
         elif cfg.cloud == "gcp":
             self.host = self._cloudsql(name, cfg, cluster.gcp)
         else:
-            self.host = self._cnpg(name, cfg, cluster.provider)
+            self.host = self._cnpg(name, cfg, cluster.provider, store)
         self.url = pulumi.Output.secret(
             pulumi.Output.all(self.host, self.password).apply(
                 lambda a: f"postgresql://{DB_USER}:{a[1]}@{a[0]}:{self.port}/{DB_NAME}?sslmode={self.sslmode}"
@@ -152,8 +153,12 @@ class MetadataDb(pulumi.ComponentResource):
                      opts=self._child)  # fmt: skip
         return instance.private_ip_address
 
-    def _cnpg(self, name: str, cfg: StackConfig, provider: k8s.Provider) -> pulumi.Output[str]:
-        """CloudNativePG operator + one Cluster CR; the app secret reuses our random password."""
+    def _cnpg(self, name: str, cfg: StackConfig, provider: k8s.Provider, store: object) -> pulumi.Output[str]:
+        """CloudNativePG operator + one Cluster CR; the app secret reuses our random password.
+
+        Backups: barman to the S3-compatible object store (base backup daily + WAL archiving),
+        kept `backup_retention_days`.
+        """
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         op_ns = kx.namespace(f"{name}-cnpg-ns", "cnpg-system", "restricted", k8s_opts)
         operator = kx.helm_release(
@@ -168,8 +173,13 @@ class MetadataDb(pulumi.ComponentResource):
             f"{name}-app-secret", metadata={"name": "conveyor-db-app", "namespace": IN_CLUSTER_NAMESPACE},
             type="kubernetes.io/basic-auth", string_data={"username": DB_USER, "password": self.password}, opts=in_ns,
         )  # fmt: skip
+        backup_secret = k8s.core.v1.Secret(
+            f"{name}-backup-credentials", metadata={"name": "conveyor-db-backup", "namespace": IN_CLUSTER_NAMESPACE},
+            string_data={"ACCESS_KEY_ID": store.access_key_id, "ACCESS_SECRET_KEY": store.secret_access_key},
+            opts=in_ns,
+        )  # fmt: skip
         instances = 3 if cfg.high_availability else 1
-        k8s.apiextensions.CustomResource(
+        cluster = k8s.apiextensions.CustomResource(
             f"{name}-postgres",
             api_version="postgresql.cnpg.io/v1",
             kind="Cluster",
@@ -184,9 +194,32 @@ class MetadataDb(pulumi.ComponentResource):
                 "postgresql": {"parameters": {"log_min_duration_statement": "1000"}},
                 "resources": kx.resources("250m", "512Mi", "2", "2Gi"),
                 "enablePDB": instances > 1,
+                "backup": {
+                    "retentionPolicy": f"{cfg.backup_retention_days}d",
+                    "barmanObjectStore": {
+                        "destinationPath": store.bucket.apply(lambda b: f"s3://{b}/backups/metadata-db"),
+                        "endpointURL": store.endpoint,
+                        "s3Credentials": {
+                            "accessKeyId": {"name": "conveyor-db-backup", "key": "ACCESS_KEY_ID"},
+                            "secretAccessKey": {"name": "conveyor-db-backup", "key": "ACCESS_SECRET_KEY"},
+                        },
+                    },
+                },
             },
             opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, depends_on=[app_secret], protect=cfg.protect
+                parent=self, provider=provider, depends_on=[app_secret, backup_secret], protect=cfg.protect
             ),
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-daily-backup",
+            api_version="postgresql.cnpg.io/v1",
+            kind="ScheduledBackup",
+            metadata={"name": "conveyor-db-daily", "namespace": IN_CLUSTER_NAMESPACE},
+            spec={
+                "schedule": "0 0 3 * * *",
+                "backupOwnerReference": "self",
+                "cluster": {"name": "conveyor-db"},
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cluster]),
         )
         return pulumi.Output.from_input(f"conveyor-db-rw.{IN_CLUSTER_NAMESPACE}.svc")

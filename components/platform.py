@@ -66,7 +66,7 @@ class Platform(pulumi.ComponentResource):
             )  # fmt: skip
             for t in cfg.teams
         ]
-        db = MetadataDb("metadata", cfg, cluster, opts=child)
+        db = MetadataDb("metadata", cfg, cluster, store=store, opts=child)
         gpus = GpuPools("gpu", cfg, cluster, opts=child)
         argo = ArgoWorkflows("argo", cfg, cluster.provider, store, db, teams, opts=child)
         monitoring = Monitoring("monitoring", cfg, cluster.provider, argo.namespace, GPU_OPERATOR_NAMESPACE,

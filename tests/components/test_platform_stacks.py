@@ -179,8 +179,12 @@ def test_db_private_encrypted_backed_up(recorded):
     else:
         db = one(recorded, "kubernetes:postgresql.cnpg.io/v1:Cluster")
         assert db.inputs["spec"]["bootstrap"]["initdb"]["secret"]["name"] == "conveyor-db-app"
-        retention, ha, protection = 1, db.inputs["spec"]["instances"] > 1, db.options["protect"]
-    minimum = {"dev": 1, "staging": 7, "prod": 14}[e]
+        backup = db.inputs["spec"]["backup"]
+        assert backup["barmanObjectStore"]["destinationPath"].startswith("s3://")
+        assert one(recorded, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["cluster"]
+        retention = int(backup["retentionPolicy"].removesuffix("d"))
+        ha, protection = db.inputs["spec"]["instances"] > 1, db.options["protect"]
+    minimum = {"dev": 7, "staging": 7, "prod": 14}[e]
     assert retention >= minimum
     if e == "prod":
         assert ha and protection and db.options["protect"]
