@@ -1,1 +1,40 @@
-"""conveyor"""
+"""conveyor: ML pipelines that run the same on a laptop and on the platform.
+
+`from conveyor import dsl` to write pipelines; `conveyor.run(pipeline, arguments={...})` runs one
+locally and returns a `RunResult` (the same object `conveyor run --json` prints).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conveyor.executor.run import RunResult
+
+__version__ = "0.1.0"
+
+
+def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: Any) -> RunResult | None:
+    """Run a `@dsl.pipeline` locally. Options are those of `conveyor run` (use_cache, parallelism,
+    max_cache_staleness_s, strict_resources, notify, pushgateway, ...).
+
+    Returns None without running when called while a task worker imports the pipeline's file
+    (a script that calls `conveyor.run` at top level must not start a run inside its own tasks).
+    """
+    if os.environ.get("CONVEYOR_PRELOADING") == "1":
+        return None
+    from conveyor.executor.run import LocalRunner, RunOptions
+
+    spec = pipeline_func.pipeline_spec
+    func = getattr(pipeline_func, "python_func", pipeline_func)
+    try:
+        preload = [inspect.getfile(func)]
+    except (TypeError, OSError):
+        preload = []
+    runner = LocalRunner()
+    try:
+        return runner.run(spec, arguments or {}, options=RunOptions(**options), preload=preload)
+    finally:
+        runner.close()

@@ -6,20 +6,8 @@ Collected fan-in summarises them into a Markdown report.
 Run it: `conveyor run pipelines/examples/segments.py`.
 """
 
-import contextlib
-
 from conveyor import dsl
 from conveyor.dsl import Dataset, Input, Markdown, Model, Output
-
-# Warm start: `conveyor run` preloads this file in its fork server, so every task forked from it
-# inherits these modules instead of importing them again. Component bodies still import what they
-# use, so each also runs from its source alone (in a pod).
-with contextlib.suppress(ImportError):  # without the examples extra, the components say so when run
-    import pandas  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-
 
 EXAMPLE_PACKAGES = ["scikit-learn>=1.4", "pandas>=2.1", "pyarrow>=15"]
 

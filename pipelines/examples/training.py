@@ -10,7 +10,6 @@ so each can run in its own process or pod from its source alone.
 Run it: `conveyor run pipelines/examples/training.py`.
 """
 
-import contextlib
 from typing import NamedTuple
 
 from conveyor import dsl
@@ -21,21 +20,8 @@ from conveyor.dsl import (
     Metrics,
     Model,
     Output,
-    PipelineTaskFinalStatus,
 )
-
-# Warm start: `conveyor run` preloads this file in its fork server, so every task forked from it
-# inherits these modules instead of importing them again. Component bodies still import what they
-# use, so each also runs from its source alone (in a pod).
-with contextlib.suppress(ImportError):  # without the examples extra, the components say so when run
-    import pandas  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
-    import sklearn.datasets  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.metrics  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
-
+from conveyor.prebuilt import notify
 
 EXAMPLE_PACKAGES = ["scikit-learn>=1.4", "pandas>=2.1", "pyarrow>=15"]
 
@@ -207,17 +193,6 @@ def register(model: Input[Model], accuracy: float, registry_root: str, model_nam
     return str(target)
 
 
-# TODO(conveyor.prebuilt.notify): switch the exit task to the ready-made conveyor.prebuilt.notify
-# component (Slack/webhook) once it lands in pipelines/conveyor/prebuilt/.
-@dsl.component
-def report_status(status: PipelineTaskFinalStatus, pipeline_name: str) -> None:
-    """Exit task: runs whether the pipeline succeeded or failed, and says which."""
-    line = f"[{pipeline_name}] finished: {status.state}"
-    if status.error_message:
-        line += f" (task {status.pipeline_task_name}: {status.error_message})"
-    print(line)
-
-
 @dsl.pipeline(name="training", description="sklearn HPO with a quality gate and a local model registry")
 def training_pipeline(
     dataset_name: str = "breast_cancer",
@@ -228,7 +203,10 @@ def training_pipeline(
     registry_root: str = ".conveyor/registry",
     model_name: str = "breast-cancer-logreg",
 ) -> None:
-    exit_task = report_status(pipeline_name="training")
+    # Posts the outcome to the webhook named by $CONVEYOR_NOTIFY_WEBHOOK when it is set; without it
+    # the task logs that nothing was sent. It is cached like any task: an unchanged, fully cached
+    # run reports nothing new, a failure always does (the final status is part of its key).
+    exit_task = notify(pipeline="training", message="sklearn HPO training")
     with dsl.ExitHandler(exit_task):
         raw = ingest(dataset_name=dataset_name).set_retry(2, backoff_duration="1s")
         checked = validate(raw=raw.outputs["raw"], min_rows=min_rows)
@@ -247,4 +225,4 @@ def training_pipeline(
                 accuracy=scored.outputs["accuracy"],
                 registry_root=registry_root,
                 model_name=model_name,
-            ).set_caching_options(False)
+            )

@@ -88,12 +88,15 @@ def run_summary(result: dict[str, Any]) -> None:
     counts = Counter(t["status"] for t in tasks)
     saved = sum(t.get("saved_s") or 0 for t in tasks)
     cost = sum(t.get("cost_usd") or 0 for t in tasks)
+    saved_usd = sum(t.get("saved_usd") or 0 for t in tasks)
     style = "green" if result["status"] == "succeeded" else "bold red"
     line = (f"[{style}]{result['status']}[/] in {fmt_seconds(result['duration_s'])} — "
             f"{counts['succeeded']} ran, {counts['cached']} cached, {counts['skipped']} skipped, "
             f"{counts['failed']} failed")
     if counts["cached"]:
         line += f"; the cache saved {fmt_seconds(saved)} of compute"
+        if saved_usd:
+            line += f" ({fmt_money(saved_usd)})"
     if cost:
         line += f"; estimated cost {fmt_money(cost)}"
     console.print(line)

@@ -27,21 +27,33 @@ import signal
 import sys
 import traceback
 
+_LOADED: set[str] = set()
 
-def _preload(paths: list[str]) -> list[str]:
-    """Import the runtime and the user's modules before any fork; return warnings, never raise."""
-    warnings: list[str] = []
-    try:
-        import conveyor.runtime.task  # noqa: F401  (the per-task entrypoint)
-    except Exception as exc:  # pragma: no cover - a broken install shows up in every task anyway
-        warnings.append(f"could not preload conveyor.runtime.task: {exc}")
+
+def _preload(items: list[str]) -> list[str]:
+    """Import pipeline files and modules into the server, once, so every later fork inherits them.
+
+    Done lazily, right before the first task that needs them, so a fully cached run never pays for
+    importing pandas or torch. Failures are left for the task itself to report.
+    """
+    import importlib
+
     from conveyor.runtime.loader import load_module_file
 
-    for path in paths:
+    warnings: list[str] = []
+    os.environ["CONVEYOR_PRELOADING"] = "1"  # a top-level conveyor.run() in the file must not start a run here
+    for item in items:
+        if item in _LOADED:
+            continue
+        _LOADED.add(item)
         try:
-            load_module_file(path)
-        except BaseException as exc:  # a pipeline file that fails to import fails in its tasks, clearly
-            warnings.append(f"could not preload {path}: {type(exc).__name__}: {exc}")
+            if item.endswith(".py"):
+                load_module_file(item)
+            else:
+                importlib.import_module(item)
+        except BaseException as exc:  # noqa: BLE001 - the task reports its own import errors clearly
+            warnings.append(f"could not preload {item}: {type(exc).__name__}: {exc}")
+    os.environ.pop("CONVEYOR_PRELOADING", None)
     return warnings
 
 
@@ -68,6 +80,8 @@ def serve(preload: list[str]) -> None:
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    import conveyor.runtime.task  # noqa: F401  (the per-task entrypoint, warm in every fork)
+
     warnings = _preload(preload)
 
     wake_r, wake_w = os.pipe()
@@ -105,6 +119,7 @@ def serve(preload: list[str]) -> None:
             if cmd["op"] == "quit":
                 open_input = False
                 break
+            _preload(cmd.get("preload") or [])
             pid = os.fork()
             if pid == 0:
                 code = 1
@@ -123,10 +138,8 @@ def serve(preload: list[str]) -> None:
 
 def _kill_all(children: dict[int, str]) -> None:
     for pid in children:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def _reap(children: dict[int, str], emit) -> None:

@@ -56,6 +56,7 @@ class Instance:
     cache_key: str | None = None
     cost_usd: float | None = None
     saved_s: float | None = None
+    saved_usd: float | None = None
     peak_rss_mb: float | None = None
     duration_s: float | None = None
 

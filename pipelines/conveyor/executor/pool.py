@@ -85,21 +85,21 @@ class WorkerPool:
 
     # -- tasks -------------------------------------------------------------------------------
     def spawn(self, task_id: str, request_path: str, log_path: str, env: dict[str, str] | None = None,
-              cwd: str | None = None) -> int:
+              cwd: str | None = None, preload: list[str] | None = None) -> int:
         """Fork a task process; returns its pid once the fork server has forked it."""
         started = threading.Event()
         self.start()
         with self._lock:
             self._pending[task_id] = started
             line = json.dumps({"op": "spawn", "id": task_id, "request": request_path, "log": log_path,
-                               "env": env or {}, "cwd": cwd}) + "\n"
+                               "env": env or {}, "cwd": cwd, "preload": preload or []}) + "\n"
             try:
                 self._proc.stdin.write(line.encode())
             except (OSError, AttributeError) as exc:
                 self._pending.pop(task_id, None)
                 raise WorkerPoolError(f"could not reach the task fork server: {exc}") from None
-        if not started.wait(timeout=60):
-            raise WorkerPoolError(f"the fork server did not start task {task_id} within 60 s")
+        if not started.wait(timeout=600):
+            raise WorkerPoolError(f"the fork server did not start task {task_id} within 600 s")
         pid = self._spawned.pop(task_id, None)
         if pid is None:
             raise WorkerPoolError(f"the fork server died while starting task {task_id}")

@@ -23,6 +23,7 @@ from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.scheduler import Scheduler, SchedulerOptions
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
+from conveyor.metrics.cost import estimate_task_cost, prices_from_profile
 from conveyor.metrics.run import RunMetrics
 from conveyor.notify import RunReport, notifier_from_target
 from conveyor.profile import Profile, conveyor_home, local_profile
@@ -49,6 +50,7 @@ class TaskSummary:
     peak_rss_mb: float | None
     cost_usd: float | None = None
     saved_s: float | None = None
+    saved_usd: float | None = None
     error: str | None = None
     failure_class: str | None = None
 
@@ -85,7 +87,7 @@ def new_run_id(pipeline: str) -> str:
 def _summaries(graph: RunGraph) -> list[TaskSummary]:
     def one(inst: Instance) -> TaskSummary:
         return TaskSummary(inst.id, inst.task, inst.status, inst.attempts, inst.duration_s, inst.peak_rss_mb,
-                           inst.cost_usd, inst.saved_s, inst.error or (inst.reason if inst.status == "skipped" else None),
+                           inst.cost_usd, inst.saved_s, inst.saved_usd, inst.error or (inst.reason if inst.status == "skipped" else None),
                            inst.failure_class)
     return [one(i) for i in graph.instances.values()]
 
@@ -149,6 +151,13 @@ class LocalRunner:
                  prior_attempts: dict[str, int] | None = None) -> RunResult:
         started = time.time()
         metrics = RunMetrics(spec.name)
+        if options.cost is None:
+            prices = prices_from_profile(self.profile)
+
+            def cost(task: str, seconds: float) -> float | None:
+                return estimate_task_cost(spec.tasks[task].resources, seconds, prices=prices)
+
+            options.cost = cost
         metrics.run_started()
         graph = RunGraph(spec, arguments, run_id)
         artifact_root = self.profile.artifact_root
@@ -195,9 +204,11 @@ def run_report(result: RunResult, store: MetadataStore) -> RunReport:
     for record in store.list_metrics(result.run_id):
         metrics[record.name] = record.value
     costs = [t.cost_usd for t in result.tasks if t.cost_usd]
+    saved = [t.saved_usd for t in result.tasks if t.saved_usd]
     return RunReport(
         run_id=result.run_id, pipeline=result.pipeline, status=result.status, duration_s=result.duration_s,
         failed_task=failed.name if failed else None, error=failed.error if failed else result.error,
         metrics=metrics, cached_count=sum(t.status == "cached" for t in result.tasks),
         total_count=len(result.tasks), cost_usd=sum(costs) if costs else None,
+        saved_usd=sum(saved) if saved else None,
     )

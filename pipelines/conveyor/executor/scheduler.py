@@ -25,6 +25,7 @@ from conveyor.executor.pool import ProcessExit, WorkerPool
 from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.runtime.loader import imports_of
 from conveyor.runtime.outcome import RETRYABLE, classify_exit
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
@@ -59,6 +60,16 @@ class _CacheWaitDone:
     entry: CacheEntry | None
 
 
+def _key_parameters(component, params: dict[str, Any]) -> dict[str, Any]:
+    """An exit task's final status enters its key by outcome, not by run id: a rerun with the same
+    outcome is a hit, a different outcome (a failure after a success) is not."""
+    out = dict(params)
+    for spec in component.inputs:
+        if spec.style == "final_status" and isinstance(out.get(spec.name), dict):
+            out[spec.name] = {k: v for k, v in out[spec.name].items() if k != "pipeline_job_resource_name"}
+    return out
+
+
 @dataclass
 class Scheduler:
     graph: RunGraph
@@ -90,6 +101,7 @@ class Scheduler:
         self.failing = False
         self._next_renew = time.monotonic() + LEASE_S / 3
         self._pool: WorkerPool | None = None
+        self._preloads: dict[str, list[str]] = {}
 
     # -- main loop ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -221,8 +233,9 @@ class Scheduler:
         params, arts = self._inputs(inst)
         inst.request = {"parameters": params, "artifacts": arts}
         inst.cache_key = None
-        if self.options.use_cache and task.caching and not self.graph._exit_members[inst.task]:
-            inst.cache_key = cache_key(self.spec.component_of(inst.task), params, arts)
+        if self.options.use_cache and task.caching:
+            component = self.spec.component_of(inst.task)
+            inst.cache_key = cache_key(component, _key_parameters(component, params), arts)
             if self._try_cache(inst):
                 return
             if not self._claim(inst):
@@ -241,7 +254,7 @@ class Scheduler:
             return False
         inst.status = "cached"
         inst.outputs = entry.outputs
-        inst.saved_s = entry.duration_s
+        inst.saved_s, inst.saved_usd = entry.duration_s, entry.cost_usd
         self.recorder.cached(inst, entry, key)
         self.observer("cached", inst)
         return True
@@ -307,6 +320,14 @@ class Scheduler:
             self._start(inst, req)
         self.ready = waiting
 
+    def _preload_for(self, task: str) -> list[str]:
+        component = self.spec.component_of(task)
+        if component.name not in self._preloads:
+            impl = component.implementation
+            items = [impl.module_file] if impl.module_file else []
+            self._preloads[component.name] = items + imports_of(impl.source)
+        return self._preloads[component.name]
+
     def _get_pool(self) -> WorkerPool:
         if self._pool is None:
             self._pool = self.pool_factory(self.events)
@@ -341,7 +362,8 @@ class Scheduler:
                        time.monotonic() + task.timeout_s if task.timeout_s else None)
         self.running[inst.id] = run
         self.observer("running", inst)
-        self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env)
+        self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env,
+                               preload=self._preload_for(inst.task))
 
     # -- completing --------------------------------------------------------------------------
     def _on_exit(self, event: ProcessExit) -> None:

@@ -95,6 +95,21 @@ def resolve_function(impl: PythonFunction) -> Any:
     return _exec_source(impl)
 
 
+def imports_of(source: str) -> list[str]:
+    """Absolute modules a component's body imports, in order: what a warm worker should preload."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return list(dict.fromkeys(names))
+
+
 def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     """The pipeline object in a file: the one named, or the only one there is."""
     module = load_module_file(path)

@@ -18,7 +18,7 @@ def test_training_pipeline_shape():
     module = load_example("training.py")
     spec = module.training_pipeline.pipeline_spec
     assert set(spec.tasks) == {
-        "report-status",
+        "notify",
         "ingest",
         "validate",
         "preprocess",
@@ -28,7 +28,7 @@ def test_training_pipeline_shape():
         "register",
     }
     exit_group = spec.groups["exit-handler-1"]
-    assert isinstance(exit_group, ExitHandlerGroup) and exit_group.exit_task == "report-status"
+    assert isinstance(exit_group, ExitHandlerGroup) and exit_group.exit_task == "notify"
     loop = spec.groups["for-loop-1"]
     assert isinstance(loop, ParallelForGroup) and loop.parallelism == 2 and loop.parent == "exit-handler-1"
     assert loop.items.value == module.HYPERPARAMETERS
@@ -45,7 +45,7 @@ def test_training_pipeline_shape():
     assert spec.input("registry_root").default == ".conveyor/registry"
     assert spec.tasks["train"].resources.memory_limit == 2**30
     assert spec.tasks["preprocess"].after == ("validate",)
-    assert topological_order(spec)[-1] == "report-status"
+    assert topological_order(spec)[-1] == "notify"
     for name in ("ingest", "preprocess", "train", "evaluate"):
         assert "scikit-learn>=1.4" in spec.component_of(name).packages_to_install
 

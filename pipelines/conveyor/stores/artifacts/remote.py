@@ -145,8 +145,12 @@ class ObjectArtifactStore(ArtifactStore):
         uri = self.uri_for(digest, True)
         key = self._key(key_for(manifest.hex, True))
         data = manifest.to_bytes()
-        self._guard(f"cannot upload the manifest of {src} to {uri}",
-                    lambda: self._head(key) == (len(data), manifest.hex) or self._upload_bytes(data, key, manifest.hex))
+
+        def upload_manifest() -> None:  # last: its presence is what makes the tree exist
+            if self._head(key) != (len(data), manifest.hex):
+                self._upload_bytes(data, key, manifest.hex)
+
+        self._guard(f"cannot upload the manifest of {src} to {uri}", upload_manifest)
         return StoredArtifact(uri, digest, manifest.size, is_dir=True)
 
     # -- reading --------------------------------------------------------------------------------

@@ -344,7 +344,9 @@ class MetadataStore(abc.ABC):
     def cache_claim(self, key: str, owner: str, lease_s: float, now: float | None = None) -> bool:
         """Atomically take (or renew) the compute lease on `key`. False while another live owner holds it.
 
-        A lease past its expiry belongs to a dead owner and is taken over.
+        A lease past its expiry belongs to a dead owner and is taken over. Renew long computes by
+        claiming again before `lease_s` runs out. After a successful claim, look the key up once
+        more: the previous owner may have put its entry and released just before you claimed.
         """
 
     @abc.abstractmethod
