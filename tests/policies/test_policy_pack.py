@@ -8,6 +8,7 @@ installed providers really emit) and that `__main__.py` stays a bare PolicyPack 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,6 @@ from policies.rules import ALL_RULES
 from policies.rules.catalog import POLICIES
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = Path(pytest.__file__).resolve().parents[1]
 ALL_CASES = (
     cases_aws.CASES + cases_aws.STACK_CASES + cases_gcp.CASES + cases_k8s.CASES + cases_k8s.STACK_CASES
 )
@@ -71,11 +71,15 @@ def _tokens_in(package_dir: Path) -> frozenset[str]:
 
 
 def _module_dir(token: str) -> Path:
+    """Where the provider SDK defines `token`'s module, found without importing the (large) SDK."""
     provider, module, _ = token.split(":")
+    spec = importlib.util.find_spec(f"pulumi_{provider}")
+    assert spec is not None and spec.origin, f"pulumi_{provider} is not installed"
+    package = Path(spec.origin).parent
     if provider == "kubernetes":
         group, version = module.split("/")
-        return SITE / "pulumi_kubernetes" / group.split(".")[0] / version
-    return SITE / f"pulumi_{provider}" / module.split("/")[0]
+        return package / group.split(".")[0] / version
+    return package / module.split("/")[0]
 
 
 TOKENS = sorted({t for r in ALL_RULES for t in r.types if "karpenter.sh" not in t})
