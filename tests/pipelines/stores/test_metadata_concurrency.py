@@ -176,7 +176,7 @@ def test_sqlite_lock_held_past_the_deadline_is_a_clear_bounded_error(tmp_path):
     store = open_metadata_store(f"sqlite:///{db}", busy_timeout_ms=20, retry_deadline_s=0.3)
     store.create_run("r", "p", "d", "{}")
     locked = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(str(db), 2.0, locked))
+    holder = threading.Thread(target=_hold_write_lock, args=(str(db), 1.0, locked))
     holder.start()
     locked.wait(5)
     started = time.monotonic()
