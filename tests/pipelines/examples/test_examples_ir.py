@@ -41,7 +41,7 @@ def test_training_pipeline_shape():
     assert isinstance(gate, ConditionGroup)
     assert gate.condition.left == TaskOutput(task="evaluate", output="accuracy") and gate.condition.op == ">"
     assert gate.condition.right == PipelineParam(name="accuracy_threshold")
-    assert spec.tasks["register"].group == "condition-1" and not spec.tasks["register"].caching
+    assert spec.tasks["register"].group == "condition-1" and spec.tasks["register"].caching  # same model, same registry: no re-registration
     assert spec.input("registry_root").default == ".conveyor/registry"
     assert spec.tasks["train"].resources.memory_limit == 2**30
     assert spec.tasks["preprocess"].after == ("validate",)

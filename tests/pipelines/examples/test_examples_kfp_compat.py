@@ -56,7 +56,7 @@ def test_only_import_lines_mention_conveyor(relative):
 
 @pytest.mark.parametrize(
     ("relative", "attr"),
-    [*FILES.items(), ("training.py", "training_pipeline"), ("segments.py", "segments_pipeline")],
+    [*FILES.items(), ("segments.py", "segments_pipeline")],
 )
 def test_kfp_compiles_the_same_file(relative, attr, tmp_path):
     pytest.importorskip("kfp")
