@@ -185,3 +185,40 @@ def test_sqlite_lock_held_past_the_deadline_is_a_clear_bounded_error(tmp_path):
     assert time.monotonic() - started < 1.5
     holder.join()
     store.close()
+
+
+def _backend_pid(store) -> int:
+    from sqlalchemy import text
+
+    return store._tx.read(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _use_inherited_store(store, queue, report_backend: bool) -> None:
+    try:
+        store.upsert_task("r", "child", task_name="child", status="succeeded", outputs={})
+        queue.put(_backend_pid(store) if report_backend else None)
+    except BaseException as exc:
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_store_survives_fork_in_parent_and_child(metadata_store):
+    """Warm workers are forked from a runner that already has pooled connections open: the child must
+    open its own connections, never talk over the parent's socket."""
+    postgres = metadata_store.backend == "postgresql"
+    metadata_store.create_run("r", "p", "d", "{}")
+    metadata_store.upsert_task("r", "parent", task_name="parent", status="running")
+    parent_backend = _backend_pid(metadata_store) if postgres else None
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_use_inherited_store, args=(metadata_store, queue, postgres))
+    child.start()
+    reported = queue.get(timeout=60)
+    child.join(timeout=30)
+    assert not isinstance(reported, str), reported
+    if postgres:
+        assert reported != parent_backend
+    metadata_store.upsert_task("r", "parent", status="succeeded", outputs={})  # the parent's pool still works
+    assert {t.task_id: t.status for t in metadata_store.list_tasks("r")} == {
+        "parent": "succeeded", "child": "succeeded"}
+    if postgres:
+        assert _backend_pid(metadata_store) == parent_backend  # and it kept its own connection
