@@ -101,12 +101,14 @@ def conveyor_home() -> Path:
 
 
 def local_profile(home: Path | None = None) -> Profile:
+    """SQLite and a local folder under CONVEYOR_HOME; `CONVEYOR_METADATA_URL` (e.g. a Postgres URL) and
+    `CONVEYOR_ARTIFACT_ROOT` (s3://, gs://) point a laptop run at shared stores instead."""
     home = home or conveyor_home()
-    return Profile(
-        artifact_root=(home / "artifacts").as_uri(),
-        metadata_url=SecretStr(f"sqlite:///{home / 'metadata.db'}"),
-        pushgateway_url=os.environ.get("CONVEYOR_PUSHGATEWAY") or None,
-    )
+    return _validate({
+        "artifact_root": os.environ.get("CONVEYOR_ARTIFACT_ROOT") or (home / "artifacts").as_uri(),
+        "metadata_url": os.environ.get("CONVEYOR_METADATA_URL") or f"sqlite:///{home / 'metadata.db'}",
+        "pushgateway_url": os.environ.get("CONVEYOR_PUSHGATEWAY") or None,
+    }, "local profile (CONVEYOR_METADATA_URL / CONVEYOR_ARTIFACT_ROOT)")
 
 
 def _validate(data: object, source: str) -> Profile:
