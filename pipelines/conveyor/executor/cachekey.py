@@ -1,34 +1,11 @@
-"""Cache keys: what a task computes, from what, in which environment.
+"""Cache keys, re-exported from `conveyor.runtime.cachekey`.
 
-sha256 over the component's identity (its source, the project-local code it calls, base image,
-packages, cache_version), the input parameter values, and the *content digests* of input
-artifacts. Names and URIs are left out on purpose: the same bytes under another name are the
-same input, and a changed file under the same name is a different one.
+The logic moved down to the runtime so the in-pod entrypoint and the launcher (which cannot
+import the executor) compute byte-for-byte the same key as the local scheduler.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
+from conveyor.runtime.cachekey import KEY_VERSION, cache_key, key_parameters, task_cache_key
 
-from conveyor.ir.spec import ComponentSpec
-
-KEY_VERSION = 1
-
-
-def _digests(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_digests(v) for v in value]
-    return value["digest"]
-
-
-def cache_key(component: ComponentSpec, parameters: dict[str, Any], artifacts: dict[str, Any]) -> str:
-    material = {
-        "v": KEY_VERSION,
-        "component": component.identity_digest(),
-        "parameters": parameters,
-        "artifacts": {name: _digests(value) for name, value in artifacts.items()},
-    }
-    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+__all__ = ["KEY_VERSION", "cache_key", "key_parameters", "task_cache_key"]
