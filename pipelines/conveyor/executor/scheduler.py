@@ -271,6 +271,10 @@ class Scheduler:
             threading.Thread(target=self._wait_cache, args=(inst.id, key), daemon=True).start()
             return False
         self.leases[key] = inst.id
+        # Another run may have put the entry and released between our miss and our claim.
+        if self._try_cache(inst):
+            self._release(key)
+            return False
         return True
 
     def _wait_cache(self, iid: str, key: str) -> None:
