@@ -1,0 +1,134 @@
+"""ParallelFor over N items with parallelism P: how much the scheduler adds beyond the tasks' own cost.
+
+Issue 3 target: scheduler overhead under 10 % for N = 1,000, P = 2.
+
+Each item sleeps S seconds (default 20 ms), so the work is known exactly:
+- ideal wall = N * S / P;
+- overhead = (wall - ideal) / ideal, the headline number. It is strict: the per-task process cost
+  (fork, reading the request, writing the result, the exit) counts as overhead too;
+- per-task overhead = (wall - ideal) * P / N: the time each slot spends not running user code, per task;
+- scheduler-only overhead = wall / (sum of task spans / P) - 1, where a task span is what the
+  scheduler records for it (launch to completion, process included): what remains is the time
+  slots sit idle between tasks because the scheduler is busy deciding.
+
+The anchor runs the same file with `from kfp import dsl` under
+`kfp.local.SubprocessRunner(use_venv=False)` (default: once, with --kfp-items items, since it costs
+about 0.1 s of process start-up per task).
+Run: .venv/bin/python bench/bench_fanout.py [--items 1000] [--sleep 0.02] [--reps 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+SOURCE = '''
+{imports}
+
+
+@dsl.component{decorator_args}
+def work(i: int, seconds: float) -> int:
+    import time
+
+    time.sleep(seconds)
+    return i
+
+
+@dsl.pipeline(name="fanout")
+def fanout(items: list, seconds: float, ):
+    with dsl.ParallelFor(items, parallelism={parallelism}) as item:
+        work(i=item, seconds=seconds)
+'''
+
+
+def write_fanout(directory: Path, flavour: str, parallelism: int) -> Path:
+    if flavour == "kfp":
+        source = SOURCE.format(imports="from kfp import dsl", decorator_args="(install_kfp_package=False)",
+                               parallelism=parallelism)
+    else:
+        source = SOURCE.format(imports="from conveyor import dsl", decorator_args="", parallelism=parallelism)
+    return common.write_module(directory, f"{flavour}_fanout", source)
+
+
+def run_conveyor(home: Path, module: Path, items: int, seconds: float, parallelism: int) -> tuple[float, float]:
+    pipeline = common.load_pipeline(module)
+    args = {"items": list(range(items)), "seconds": seconds}
+    wall, result = common.timed(lambda: common.run_conveyor(home, pipeline, module, args, use_cache=False,
+                                                             parallelism=parallelism))
+    spans = [t.duration_s for t in result.tasks]
+    assert len(spans) == items and all(t.status == "succeeded" for t in result.tasks)
+    return wall, sum(spans)
+
+
+def run_kfp(module: Path, items: int, seconds: float) -> float:
+    from conveyor.runtime.loader import load_module_file
+
+    pipeline = load_module_file(module).fanout
+    logging.getLogger().setLevel(logging.WARNING)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        start = time.perf_counter()
+        pipeline(items=list(range(items)), seconds=seconds)
+        return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--sleep", type=float, default=0.02)
+    parser.add_argument("--parallelism", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--kfp-reps", type=int, default=1)
+    parser.add_argument("--kfp-items", type=int, default=None, help="items for the anchor (default: --items)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    n, s, p = args.items, args.sleep, args.parallelism
+    ideal = n * s / p
+    load_start = common.loadavg()
+    walls, sched = [], []
+    anchor: list[float] = []
+    kfp_items = args.kfp_items or n
+    with common.workdir("fanout") as tmp:
+        module = write_fanout(tmp, "conveyor", p)
+        kfp_module = write_fanout(tmp, "kfp", p)
+        if args.kfp_reps:
+            common.kfp_local_init(tmp)
+        for rep in range(args.reps):
+            wall, span_sum = run_conveyor(tmp / f"home-{rep}", module, n, s, p)
+            walls.append(wall)
+            sched.append(wall / (span_sum / p) - 1)
+            if rep < args.kfp_reps:
+                anchor.append(run_kfp(kfp_module, kfp_items, s))
+    wall = common.median(walls)
+    overhead = (wall - ideal) / ideal
+    result = {
+        "benchmark": "fanout", "items": n, "sleep_s": s, "parallelism": p, "reps": args.reps,
+        "ideal_wall_s": round(ideal, 3), "conveyor_wall_s": round(wall, 3),
+        "overhead_pct": round(100 * overhead, 1),
+        "per_task_overhead_ms": round(1000 * (wall - ideal) * p / n, 2),
+        "scheduler_only_overhead_pct": round(100 * common.median(sched), 1),
+        "conveyor_walls": [round(x, 3) for x in walls],
+        "loadavg_start": [round(x, 2) for x in load_start],
+        "target_met": overhead < 0.10,
+    }
+    if anchor:
+        k = common.median(anchor)
+        kfp_ideal = kfp_items * s / p
+        result.update(kfp_items=kfp_items, kfp_reps=len(anchor), kfp_wall_s=round(k, 3),
+                      kfp_overhead_pct=round(100 * (k - kfp_ideal) / kfp_ideal, 1),
+                      kfp_per_task_overhead_ms=round(1000 * (k - kfp_ideal) * p / kfp_items, 2),
+                      speedup=round((k / kfp_items) / (wall / n), 2))
+    common.emit(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()
