@@ -1,0 +1,114 @@
+"""Pipeline files the suite runs. They are real files because task processes import them, as users' do.
+
+Every component drops a marker `<task id>@<pid>@<ns>` in MARKS when it starts, so a test can count
+how often each task instance really computed — the ground truth for "no completed task recomputed"
+and "no duplicate computation of a cache key".
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+HEADER = '''
+import os, time
+from conveyor import dsl
+from conveyor.dsl import Dataset, Input, Metrics, Model, Output
+
+MARKS = {marks!r}
+
+
+def mark():
+    tid = os.environ.get("CONVEYOR_TASK_ID", "unknown")
+    open(os.path.join(MARKS, f"{{tid}}@{{os.getpid()}}@{{time.time_ns()}}"), "w").close()
+'''
+
+# 20 tasks: gen, 10 ParallelFor shards, merge, train (a directory artifact), evaluate (metrics)
+# and a chain of 6 publish steps, the last one long enough that a kill always lands mid-run.
+CRASH = '''
+@dsl.component
+def gen(n: int, seconds: float, raw: Output[Dataset]) -> int:
+    mark()
+    time.sleep(seconds)
+    with open(raw.path, "w") as fh:
+        fh.write("\\n".join(str(i) for i in range(n)))
+    return n
+
+
+@dsl.component
+def shard(raw: Input[Dataset], i: int, seconds: float, part: Output[Dataset]) -> int:
+    mark()
+    time.sleep(seconds)
+    values = [int(x) * (i + 1) for x in open(raw.path).read().split()]
+    with open(part.path, "w") as fh:
+        fh.write(" ".join(map(str, values)))
+    return sum(values)
+
+
+@dsl.component
+def merge(parts: Input[list[Dataset]], seconds: float, merged: Output[Dataset]) -> int:
+    mark()
+    time.sleep(seconds)
+    total = [open(p.path).read() for p in parts]
+    with open(merged.path, "w") as fh:
+        fh.write("\\n".join(total))
+    return sum(int(x) for line in total for x in line.split())
+
+
+@dsl.component
+def train(merged: Input[Dataset], seconds: float, model: Output[Model]) -> float:
+    mark()
+    time.sleep(seconds)
+    os.makedirs(model.path, exist_ok=True)
+    values = [int(x) for x in open(merged.path).read().split()]
+    with open(os.path.join(model.path, "weights.txt"), "w") as fh:
+        fh.write(str(sum(values)))
+    with open(os.path.join(model.path, "config.json"), "w") as fh:
+        fh.write('{{"kind": "sum"}}')
+    return float(len(values))
+
+
+@dsl.component
+def evaluate(model: Input[Model], seconds: float, scores: Output[Metrics]) -> float:
+    mark()
+    time.sleep(seconds)
+    weight = float(open(os.path.join(model.path, "weights.txt")).read())
+    scores.log_metric("weight", weight)
+    return weight
+
+
+@dsl.component
+def publish(step: int, upstream: float, seconds: float, note: Output[Dataset]) -> float:
+    mark()
+    time.sleep(seconds)
+    with open(note.path, "w") as fh:
+        fh.write(f"step {{step}}: {{upstream}}")
+    return upstream + step
+
+
+@dsl.pipeline(name="crashable")
+def crashable(n: int = 40, seconds: float = 0.12, last_seconds: float = 1.0) -> float:
+    g = gen(n=n, seconds=seconds).set_retry(2, backoff_duration="0.05s")
+    with dsl.ParallelFor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], parallelism=3) as i:
+        s = shard(raw=g.outputs["raw"], i=i, seconds=seconds).set_retry(2, backoff_duration="0.05s")
+    m = merge(parts=dsl.Collected(s.outputs["part"]), seconds=seconds).set_retry(2, backoff_duration="0.05s")
+    t = train(merged=m.outputs["merged"], seconds=seconds).set_retry(2, backoff_duration="0.05s")
+    e = evaluate(model=t.outputs["model"], seconds=seconds).set_retry(2, backoff_duration="0.05s")
+    value = e.outputs["Output"]
+    for step in range(1, 7):
+        wait = last_seconds if step == 6 else seconds
+        value = publish(step=step, upstream=value, seconds=wait).set_retry(
+            2, backoff_duration="0.05s").outputs["Output"]
+    return value
+'''
+
+CRASH_TASKS = 20
+# sum over shards of (i+1) * sum(range(40)) = 55 * 780, then + 1 + 2 + ... + 6
+CRASH_OUTPUT = 55 * 780 + 21.0
+
+
+def write(directory: Path, name: str, body: str, marks: Path) -> Path:
+    marks.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.py"
+    path.write_text(HEADER.format(marks=str(marks)) + textwrap.dedent(body))
+    return path
