@@ -22,12 +22,12 @@ $(UV):
 
 # Runtime only (no Pulumi, no cloud SDKs) plus the example's scikit-learn/pandas.
 $(VENV)/.runtime: pyproject.toml | $(UV)
-	$(UV) pip install -q --python $(PY) -e ".[examples]"
+	$(UV) pip install -q --compile-bytecode --python $(PY) -e ".[examples]"
 	@touch $@
 
 # Everything: runtime, cluster, infra, dev tools, kfp for the benchmark anchors.
 $(VENV)/.dev: pyproject.toml | $(UV)
-	$(UV) pip install -q --python $(PY) -e ".[dev,bench]"
+	$(UV) pip install -q --compile-bytecode --python $(PY) -e ".[dev,bench]"
 	$(UV) pip check --python $(PY)
 	@touch $@ $(VENV)/.runtime
 
