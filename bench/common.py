@@ -98,6 +98,8 @@ def run_conveyor(home: Path, pipeline: Any, module: Path, arguments: dict | None
 def run_cli(args: list[str], home: Path, cwd: Path | None = None) -> tuple[float, dict]:
     """Wall time of `conveyor ARGS --json` as a fresh process (interpreter start-up included)."""
     env = {**os.environ, "CONVEYOR_HOME": str(home)}
+    if cwd is not None:
+        cwd.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     proc = subprocess.run([str(VENV_BIN / "conveyor"), *args, "--json"], capture_output=True, text=True,
                           env=env, cwd=cwd, timeout=1800)
