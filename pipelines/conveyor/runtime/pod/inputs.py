@@ -1,0 +1,198 @@
+"""From the text Argo passes on the argv back to the typed values the local scheduler would resolve.
+
+The cache key is computed from these values, so they must equal - type included - what
+``conveyor.executor.graph.RunGraph.resolve`` gives for the same run locally: a float pipeline
+parameter is a float even when its default was written ``1``; an artifact is its stored dict
+(uri + digest); an exit task's final status has the local keys and states.
+
+Text forms (shared with the compiler and the launcher): a ``str`` is raw, anything else is JSON;
+an artifact is :func:`artifact_ref` - its stored dict, or, when its metadata is large, a reference
+to the producing task's recorded outputs that :func:`decode_artifact` looks up in the metadata store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from conveyor.ir.errors import PermanentError
+from conveyor.ir.graph import enclosing_loops
+from conveyor.ir.spec import InputSpec, PipelineSpec
+from conveyor.ir.values import Collected, Constant, LoopItem, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.runtime.pod.argv import PodArgs, PodUsageError, parse_json_leniently
+from conveyor.stores.metadata.api import MetadataStore, MetadataStoreError
+
+MAX_INLINE_REF = 4096  # bytes of JSON; bigger artifact references point at the metadata store
+ARTIFACT_KEYS = ("type", "name", "uri", "digest", "size", "metadata")
+ARGO_STATES = {"succeeded": "SUCCEEDED", "failed": "FAILED", "error": "FAILED"}
+
+
+def text_form(value: Any) -> str:
+    """Strings raw, everything else compact sorted JSON (the compiler's ``text_form``)."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def artifact_ref(art: dict[str, Any], run_id: str | None = None, task_id: str | None = None,
+                 output: str | None = None) -> str:
+    """An artifact output as text for Argo: inline when small, else a reference to its producer's row."""
+    data = {k: art.get(k) for k in ARTIFACT_KEYS}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    if len(text) <= MAX_INLINE_REF or not (run_id and task_id and output):
+        return text
+    data.pop("metadata")
+    data["ref"] = {"run_id": run_id, "task_id": task_id, "output": output}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def decode_artifact(value: Any, store: MetadataStore | None, what: str) -> dict[str, Any]:
+    data = parse_json_leniently(value) if isinstance(value, str) else value
+    if not isinstance(data, dict) or not data.get("uri") or not data.get("digest"):
+        raise PermanentError(f"{what}: {str(value)[:120]!r} is not an artifact reference (uri + digest)")
+    ref = data.get("ref")
+    if ref is None:
+        return {k: data.get(k) for k in ARTIFACT_KEYS} | {"metadata": data.get("metadata") or {}}
+    if store is None:
+        raise PermanentError(f"{what}: a referenced artifact needs the metadata store")
+    try:
+        outputs = store.get_task(ref["run_id"], ref["task_id"]).outputs or {}
+        art = outputs["artifacts"][ref["output"]]
+    except (KeyError, TypeError, MetadataStoreError) as exc:
+        raise PermanentError(f"{what}: the producer's recorded output {ref} cannot be read: {exc}") from None
+    if art.get("digest") != data["digest"]:
+        raise PermanentError(f"{what}: the recorded output {ref} has digest {art.get('digest')}, "
+                             f"the reference says {data['digest']}")
+    return {k: art.get(k) for k in ARTIFACT_KEYS} | {"metadata": art.get("metadata") or {}}
+
+
+def decode_value(type_name: str, text: str, what: str, lenient: bool = False) -> Any:
+    if type_name == "str":
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if lenient:
+            return text
+        raise PermanentError(f"{what}: {text[:80]!r} is not a JSON {type_name}") from None
+
+
+def instance_id(spec: PipelineSpec, args: PodArgs) -> str:
+    """The task id a pod records under: the task name, plus (inside loops) a digest of its inputs.
+
+    Argo gives a loop iteration no index, so the id is derived from what the iteration receives;
+    it is stable across retries of the same iteration, which is what attempt numbering needs.
+    """
+    if not enclosing_loops(spec, args.task):
+        return args.task
+    material = json.dumps({"inputs": args.inputs, "loops": args.loop_indices}, sort_keys=True)
+    return f"{args.task}[{hashlib.sha256(material.encode()).hexdigest()[:10]}]"
+
+
+class InputResolver:
+    """Resolves one task's arguments the way the local graph does."""
+
+    def __init__(self, spec: PipelineSpec, args: PodArgs, store: MetadataStore | None):
+        self.spec, self.args, self.store = spec, args, store
+        self.task = spec.tasks[args.task]
+        self.component = spec.component_of(args.task)
+
+    def resolve(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(parameters, artifacts) as the scheduler puts them in a request."""
+        params: dict[str, Any] = {}
+        arts: dict[str, Any] = {}
+        for inp in self.component.inputs:
+            if inp.name not in self.task.arguments:
+                continue
+            value = self._value(inp, self.task.arguments[inp.name])
+            (arts if inp.kind == "artifact" else params)[inp.name] = value
+        return params, arts
+
+    def _text(self, name: str) -> str:
+        if name not in self.args.inputs:
+            raise PodUsageError(f"task {self.args.task!r}: input {name!r} was not passed (--input {name}=...)")
+        return self.args.inputs[name]
+
+    def _value(self, inp: InputSpec, arg: Any) -> Any:
+        what = f"task {self.args.task!r} input {inp.name!r}"
+        if isinstance(arg, Constant):
+            return arg.value
+        if isinstance(arg, TaskFinalStatus):
+            return self.final_status(self._text(inp.name))
+        if isinstance(arg, LoopItem) and arg.loop_id in self.args.loop_indices:
+            return self._indexed_item(arg, what)
+        text = self._text(inp.name)
+        if isinstance(arg, Collected):
+            produced = self.spec.component_of(arg.task).output(arg.output)
+            depth = len(enclosing_loops(self.spec, arg.task)) - len(
+                set(enclosing_loops(self.spec, arg.task)) & set(enclosing_loops(self.spec, self.args.task)))
+            return self._collected(text, depth, produced.kind if produced else inp.kind,
+                                   produced.type if produced else inp.type, what)
+        if inp.kind == "artifact":
+            return decode_artifact(text, self.store, what)
+        if isinstance(arg, PipelineParam):
+            return self._pipeline_param(arg.name, text, what)
+        if isinstance(arg, TaskOutput):
+            produced = self.spec.component_of(arg.task).output(arg.output)
+            return decode_value(produced.type if produced else inp.type, text, what)
+        return decode_value(inp.type, text, what, lenient=True)  # a loop item Argo substituted
+
+    def _pipeline_param(self, name: str, text: str, what: str) -> Any:
+        declared = self.spec.input(name)
+        if declared is None:
+            raise PermanentError(f"{what}: pipeline parameter {name!r} is not declared")
+        if text == "null" and (declared.optional or (declared.has_default and declared.default is None)):
+            return None
+        value = decode_value(declared.type, text, what)
+        if declared.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # what bind_arguments does locally
+        return value
+
+    def _indexed_item(self, arg: LoopItem, what: str) -> Any:
+        group = self.spec.groups.get(arg.loop_id)
+        items = getattr(getattr(group, "items", None), "value", None)
+        index = self.args.loop_indices[arg.loop_id]
+        if not isinstance(items, list) or not 0 <= index < len(items):
+            raise PodUsageError(f"{what}: --loop-index {arg.loop_id}={index} names no item of that loop")
+        item = items[index]
+        if arg.field is None:
+            return item
+        if not isinstance(item, dict) or arg.field not in item:
+            raise PermanentError(f"{what}: item {index} has no field {arg.field!r}")
+        return item[arg.field]
+
+    def _collected(self, value: Any, depth: int, kind: str, type_name: str, what: str) -> Any:
+        def leaf(v: Any) -> Any:
+            if kind == "artifact":
+                return decode_artifact(v, self.store, what)
+            return decode_value(type_name, v, what, lenient=True) if isinstance(v, str) else v
+
+        def level(v: Any, d: int) -> Any:
+            if d == 0:
+                return leaf(v)
+            if isinstance(v, str):
+                v = parse_json_leniently(v)
+            if not isinstance(v, list):
+                raise PermanentError(f"{what}: expected a JSON list of collected outputs, got {str(v)[:80]!r}")
+            return [level(x, d - 1) for x in v]
+
+        if depth == 0:  # the producer's loops are all bound here: a single value, collected as one
+            return [leaf(value)]
+        return level(value, depth)
+
+    def final_status(self, text: str) -> dict[str, Any]:
+        """The exit task's status with the local keys: SUCCEEDED/FAILED, error code and message."""
+        data = parse_json_leniently(text)
+        data = data if isinstance(data, dict) else {}
+        raw = str(data.get("state") or "")
+        state = ARGO_STATES.get(raw.lower(), raw.upper() or "FAILED")
+        status: dict[str, Any] = {"state": state, "error_code": None, "error_message": None,
+                                  "pipeline_task_name": "", "pipeline_job_resource_name": self.args.run_id}
+        if state == "SUCCEEDED":
+            return status
+        failures = parse_json_leniently(self.args.workflow_failures)
+        first = failures[0] if isinstance(failures, list) and failures and isinstance(failures[0], dict) else {}
+        name = str(first.get("displayName") or first.get("templateName") or "")
+        status.update(error_code=1, pipeline_task_name=name,
+                      error_message=f"task {name}: {first.get('message') or 'failed'}" if first
+                      else "the workflow failed")
+        return status
