@@ -71,6 +71,9 @@ def _run_child(cmd: dict) -> int:
     os.environ.update(cmd.get("env") or {})
     if cmd.get("cwd"):
         os.chdir(cmd["cwd"])
+    if cmd.get("python"):  # an isolated env: its own packages must win over ours, so no PYTHONPATH
+        os.environ.pop("PYTHONPATH", None)
+        os.execv(cmd["python"], [cmd["python"], "-m", "conveyor.runtime.task", cmd["request"]])
     from conveyor.runtime.task import main as run_task
 
     return run_task(cmd["request"])
@@ -119,11 +122,13 @@ def serve(preload: list[str]) -> None:
             if cmd["op"] == "quit":
                 open_input = False
                 break
-            _preload(cmd.get("preload") or [])
+            if not cmd.get("python"):
+                _preload(cmd.get("preload") or [])
             pid = os.fork()
             if pid == 0:
                 code = 1
                 try:
+                    _drop_server_fds(channel.fileno(), wake_r, wake_w)
                     code = _run_child(cmd)
                 except BaseException:
                     traceback.print_exc()
@@ -134,6 +139,19 @@ def serve(preload: list[str]) -> None:
             children[pid] = cmd["id"]
             emit({"ev": "started", "id": cmd["id"], "pid": pid})
     channel.close()
+
+
+def _drop_server_fds(*fds: int) -> None:
+    """A task must not hold the server's pipes: an inherited copy of the event channel would keep
+    it open after the server dies, so the runner would see no EOF (and report nothing) until every
+    task had exited on its own."""
+    signal.set_wakeup_fd(-1)
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)  # nor read the server's commands
+    os.dup2(null, 0)
+    os.close(null)
 
 
 def _kill_all(children: dict[int, str]) -> None:
