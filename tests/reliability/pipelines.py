@@ -64,7 +64,7 @@ def train(merged: Input[Dataset], seconds: float, model: Output[Model]) -> float
     with open(os.path.join(model.path, "weights.txt"), "w") as fh:
         fh.write(str(sum(values)))
     with open(os.path.join(model.path, "config.json"), "w") as fh:
-        fh.write('{{"kind": "sum"}}')
+        fh.write('{"kind": "sum"}')
     return float(len(values))
 
 
@@ -82,7 +82,7 @@ def publish(step: int, upstream: float, seconds: float, note: Output[Dataset]) -
     mark()
     time.sleep(seconds)
     with open(note.path, "w") as fh:
-        fh.write(f"step {{step}}: {{upstream}}")
+        fh.write(f"step {step}: {upstream}")
     return upstream + step
 
 
@@ -112,3 +112,46 @@ def write(directory: Path, name: str, body: str, marks: Path) -> Path:
     path = directory / f"{name}.py"
     path.write_text(HEADER.format(marks=str(marks)) + textwrap.dedent(body))
     return path
+
+# One task that fails in a chosen way for its first `fail_times` attempts, then succeeds.
+FLAKY = '''
+@dsl.component
+def flaky(mode: str, fail_times: int, counter: str) -> int:
+    import signal
+    mark()
+    n = int(open(counter).read()) if os.path.exists(counter) else 0
+    open(counter, "w").write(str(n + 1))
+    if n < fail_times:
+        if mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if mode == "term":
+            os.kill(os.getpid(), signal.SIGTERM)
+        if mode == "hang":
+            time.sleep(60)
+        if mode == "transient":
+            raise dsl.TransientError(f"feature store unavailable (try {n})")
+        if mode == "permanent":
+            raise dsl.PermanentError("label column missing from the training table")
+        if mode == "validation":
+            rows = [{"age": 31}, {"age": -4}]
+            bad = [r for r in rows if r["age"] < 0]
+            raise ValueError(f"data validation failed: {len(bad)} rows with negative age")
+        if mode == "wrong_type":
+            return "forty-two"
+        if mode == "slow":
+            time.sleep(60)
+    return n
+
+
+@dsl.component
+def after(x: int) -> int:
+    mark()
+    return x + 1
+
+
+@dsl.pipeline(name="flaky")
+def flaky_pipeline(mode: str, fail_times: int = 1, counter: str = "counter") -> int:
+    f = flaky(mode=mode, fail_times=fail_times, counter=counter).set_retry(
+        3, backoff_duration="0.2s", backoff_factor=2.0).set_timeout(1.5)
+    return after(x=f.output).output
+'''
