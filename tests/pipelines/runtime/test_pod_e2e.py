@@ -113,3 +113,25 @@ def test_permanent_failure_exits_3_and_the_exit_task_sees_the_failure(s3_cluster
     assert tasks["broken"].status == "failed" and "bad input 1" in tasks["broken"].error
     with s3_cluster.store() as store:
         assert store.list_attempts(run_id, "broken")[0].failure_class == "permanent"
+
+
+def test_results_cached_by_a_local_run_are_hits_in_pods_and_back(s3_cluster, tmp_path):
+    """One cache key everywhere: the local scheduler and the pod compute the same key for the same inputs."""
+    from conveyor.executor.run import LocalRunner, RunOptions
+
+    spec = pp.train_pipeline.pipeline_spec
+    runner = LocalRunner(profile=s3_cluster.profile, home=tmp_path / "home")
+    try:
+        local = runner.run(spec, {"lr": 0.5}, options=RunOptions(parallelism=1))
+        assert local.succeeded
+        run_id, nodes = s3_cluster.run(spec, arguments={"lr": "0.5"})
+        assert {r.status for r in _tasks(s3_cluster, run_id).values()} == {"cached"}
+        assert nodes["report"].outputs["Output"] == "1.00:lr=0.5 n=10"
+
+        cluster_first, _ = s3_cluster.run(spec, arguments={"rows": "3"})
+        back = runner.run(spec, {"rows": 3}, options=RunOptions(parallelism=1))
+        assert {t.status for t in back.tasks} == {"cached"}
+        with s3_cluster.store() as store:
+            assert store.get_task(back.run_id, "train").cached_from_run == cluster_first
+    finally:
+        runner.close()
