@@ -85,14 +85,15 @@ class WorkerPool:
 
     # -- tasks -------------------------------------------------------------------------------
     def spawn(self, task_id: str, request_path: str, log_path: str, env: dict[str, str] | None = None,
-              cwd: str | None = None, preload: list[str] | None = None) -> int:
+              cwd: str | None = None, preload: list[str] | None = None, python: str | None = None) -> int:
         """Fork a task process; returns its pid once the fork server has forked it."""
         started = threading.Event()
         self.start()
         with self._lock:
             self._pending[task_id] = started
             line = json.dumps({"op": "spawn", "id": task_id, "request": request_path, "log": log_path,
-                               "env": env or {}, "cwd": cwd, "preload": preload or []}) + "\n"
+                               "env": env or {}, "cwd": cwd, "preload": preload or [],
+                               "python": python}) + "\n"
             try:
                 self._proc.stdin.write(line.encode())
             except (OSError, AttributeError) as exc:

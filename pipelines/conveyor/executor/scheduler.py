@@ -21,6 +21,7 @@ from typing import Any
 from conveyor.executor.backoff import retry_delay
 from conveyor.executor.cachekey import cache_key
 from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
+from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.pool import ProcessExit, WorkerPool
 from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
@@ -41,6 +42,7 @@ class SchedulerOptions:
     max_cache_staleness_s: float | None = None
     strict_resources: bool = False
     keep_workdirs: bool = False
+    isolate: bool = False  # run components whose packages differ from this env in a uv-built venv
 
 
 @dataclass
@@ -93,6 +95,13 @@ class Scheduler:
         self.warnings.extend(capped)
         self.ledger = Ledger(capacity)
         self.parallelism = self.options.parallelism or int(capacity.cpu)
+        self.unmet_packages = package_report(self.spec)
+        for name, unmet in self.unmet_packages.items():
+            if self.options.isolate:
+                self.warnings.append(f"component {name!r} runs in an isolated env for: {', '.join(unmet)}")
+            else:
+                self.warnings.append(f"component {name!r}: packages_to_install not met here: {', '.join(unmet)}; "
+                                     "running in this environment (--isolate builds a venv for it)")
         self.ready: list[str] = []
         self.running: dict[str, _Running] = {}
         self.timers: list[tuple[float, str]] = []
@@ -366,8 +375,12 @@ class Scheduler:
                        time.monotonic() + task.timeout_s if task.timeout_s else None)
         self.running[inst.id] = run
         self.observer("running", inst)
+        component = self.spec.component_of(inst.task)
+        python = None
+        if self.options.isolate and component.name in self.unmet_packages:
+            python = ensure_venv(component, self.run_dir.parent.parent)
         self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env,
-                               preload=self._preload_for(inst.task))
+                               preload=self._preload_for(inst.task), python=python)
 
     # -- completing --------------------------------------------------------------------------
     def _on_exit(self, event: ProcessExit) -> None:

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 
-pytest_plugins = ["tests.pipelines.executor.conftest"]
-
 
 @dataclass
 class Result:
