@@ -196,3 +196,29 @@ def test_result_json_has_documented_shape(write_pipeline, run_file):
     for task in data["tasks"]:
         assert {"name", "status", "attempts", "duration_s", "peak_rss_mb"} <= set(task)
         assert task["status"] in ("succeeded", "cached", "skipped", "failed")
+
+
+def test_condition_type_error_fails_the_run_loudly(write_pipeline, run_file):
+    """kfp.local silently skips a branch whose condition cannot be evaluated; conveyor fails the run."""
+    path = write_pipeline("""
+    @dsl.component
+    def label() -> str:
+        return "high"
+
+    @dsl.component
+    def act() -> int:
+        return 1
+
+    @dsl.pipeline(name="badcond")
+    def badcond(limit: float = 0.5):
+        lab = label()
+        with dsl.If(lab.output == "high"):
+            act()
+        with dsl.If(lab.output > limit):
+            act()
+    """)
+    result = run_file(path)
+    tasks = by_name(result)
+    assert result.status == "failed"
+    assert tasks["act-2"].status == "failed" and tasks["act-2"].attempts == 0  # never ran, never skipped
+    assert "'high'" in tasks["act-2"].error and "act-2" in result.error
