@@ -1,0 +1,154 @@
+"""Submit-time cache resolution: the whole cached prefix of a run, before anything is scheduled.
+
+Walks the DAG in topological order exactly as the local scheduler decides a task: ``.after``
+first, then arguments, then enclosing conditions, then the cache. A task whose inputs are all
+known - constants, pipeline arguments, outputs of tasks already resolved as cached - gets its
+key from the same function the pod and the scheduler use (``conveyor.runtime.cachekey``); a hit
+whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
+that is already decidable and false makes its tasks *skipped*. Everything else (loop bodies,
+uncached tasks and what depends on them) is left for the cluster, where each pod checks the
+cache again.
+
+When every task resolves, no Workflow is needed at all. Exit tasks resolve last, with the
+final status a fully cached run has locally (SUCCEEDED), so they hit the same cache entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conveyor.ir.conditions import evaluate
+from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.ir.graph import enclosing_loops, task_groups
+from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, PipelineSpec
+from conveyor.ir.values import Collected, Constant, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.runtime.cachekey import task_cache_key
+from conveyor.runtime.pod import artifact_ref, text_form
+from conveyor.stores.artifacts.api import ArtifactStore
+from conveyor.stores.metadata.api import CacheEntry, MetadataStore
+
+SUCCESS_STATUS = {"state": "SUCCEEDED", "error_code": None, "error_message": None, "pipeline_task_name": ""}
+
+
+class _Unknown(Exception):
+    """A value only the cluster can produce."""
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Resolution:
+    """What the client already knows about a run: cached tasks (with their entries) and skipped ones."""
+
+    spec: PipelineSpec
+    cached: dict[str, CacheEntry] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # task -> reason
+
+    @property
+    def complete(self) -> bool:
+        return len(self.cached) + len(self.skipped) == len(self.spec.tasks)
+
+    def injected(self) -> dict[str, dict[str, str]]:
+        """CompileOptions.cached: each cached task's outputs in the text forms the pods read."""
+        out: dict[str, dict[str, str]] = {}
+        for task, entry in self.cached.items():
+            texts = {k: text_form(v) for k, v in entry.outputs.get("parameters", {}).items()}
+            for name, art in entry.outputs.get("artifacts", {}).items():
+                texts[name] = artifact_ref(art, entry.source_run_id, entry.source_task_id, name)
+            out[task] = texts
+        return out
+
+    def output_value(self, task: str, output: str) -> Any:
+        outputs = self.cached[task].outputs
+        if output in outputs.get("artifacts", {}):
+            return outputs["artifacts"][output]
+        return outputs["parameters"][output]
+
+
+class _Resolver:
+    def __init__(self, spec: PipelineSpec, arguments: dict[str, Any], store: MetadataStore,
+                 artifacts: ArtifactStore, max_staleness_s: float | None, run_id: str):
+        self.spec, self.arguments, self.store, self.artifacts = spec, arguments, store, artifacts
+        self.max_staleness_s, self.run_id = max_staleness_s, run_id
+        self.result = Resolution(spec)
+
+    def value(self, arg: Any) -> Any:
+        if isinstance(arg, Constant):
+            return arg.value
+        if isinstance(arg, PipelineParam):
+            return self.arguments[arg.name]
+        if isinstance(arg, TaskOutput | Collected):
+            if arg.task in self.result.skipped:
+                raise _Skip(f"upstream {arg.task} skipped")
+            if arg.task not in self.result.cached or (isinstance(arg, Collected) and enclosing_loops(self.spec, arg.task)):
+                raise _Unknown(arg.task)
+            value = self.result.output_value(arg.task, arg.output)
+            return [value] if isinstance(arg, Collected) else value
+        if isinstance(arg, TaskFinalStatus):
+            return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
+        raise _Unknown(repr(arg))  # loop items: only inside loops, which run on the cluster
+
+    def decide(self, task: str) -> None:
+        spec_task = self.spec.tasks[task]
+        if enclosing_loops(self.spec, task):
+            return
+        try:
+            for after in spec_task.after:
+                if after in self.result.skipped:
+                    raise _Skip(f"upstream {after} skipped")
+                if after not in self.result.cached:
+                    raise _Unknown(after)
+            component = self.spec.component_of(task)
+            params: dict[str, Any] = {}
+            arts: dict[str, Any] = {}
+            for name, arg in spec_task.arguments.items():
+                value = self.value(arg)
+                inp = component.input(name)
+                (arts if inp is not None and inp.kind == "artifact" else params)[name] = value
+            for gid in reversed(task_groups(self.spec, task)):
+                group = self.spec.groups[gid]
+                if isinstance(group, ConditionGroup) and not evaluate(group.condition, self.value):
+                    raise _Skip(f"condition {gid} is false")
+        except _Skip as skip:
+            self.result.skipped[task] = skip.reason
+            return
+        except (_Unknown, ConditionEvaluationError):
+            return
+        if not spec_task.caching:
+            return
+        key = task_cache_key(component, params, arts)
+        entry = self.store.cache_lookup(key, self.max_staleness_s)
+        if entry is None:
+            return
+        if not all(self.artifacts.verify(a["uri"], a["digest"]) for a in entry.outputs.get("artifacts", {}).values()):
+            self.store.cache_invalidate(key)  # a deleted or altered artifact is never a hit
+            return
+        self.result.cached[task] = entry
+        self.result.keys[task] = key
+
+
+def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: MetadataStore, artifacts: ArtifactStore,
+                   *, run_id: str, max_staleness_s: float | None = None, use_cache: bool = True) -> Resolution:
+    """The cached prefix of ``spec`` run with (bound, typed) ``arguments`` against these stores."""
+    from conveyor.ir.graph import topological_order
+
+    resolver = _Resolver(spec, arguments, store, artifacts, max_staleness_s, run_id)
+    if not use_cache:
+        return resolver.result
+    exit_tasks = {g.exit_task for g in spec.groups.values() if isinstance(g, ExitHandlerGroup)}
+    order = topological_order(spec)
+    for task in order:
+        if task not in exit_tasks:
+            resolver.decide(task)
+    members_done = all(t in resolver.result.cached or t in resolver.result.skipped for t in order if t not in exit_tasks)
+    if members_done:  # the final status is known: SUCCEEDED, as for a fully cached local run
+        for task in order:
+            if task in exit_tasks:
+                resolver.decide(task)
+    return resolver.result

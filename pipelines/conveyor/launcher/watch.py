@@ -1,0 +1,193 @@
+"""Follow a submitted Workflow and mirror its final state into the metadata store.
+
+Pods record their own tasks (attempts, outputs, cache) while they run; what only the Workflow
+knows is recorded here once it ends: the run's status and error, tasks that never got a pod
+(skipped by a ``when``, or not started after a failure), and tasks whose pod vanished mid-run
+(evicted, OOM-killed, node lost) - their rows still say running and are closed as failed. The
+run then reads in ``conveyor runs``/``show`` exactly like a local one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.compiler.argo.pods import TASK_PARAM
+from conveyor.ir.graph import enclosing_loops
+from conveyor.ir.spec import PipelineSpec
+from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
+from conveyor.stores.metadata.api import MetadataStore
+
+DONE_PHASES = ("Succeeded", "Failed", "Error")
+NODE_DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """One task pod changed phase (what `conveyor submit --watch` prints)."""
+
+    task: str  # IR task name
+    node: str  # Argo display name, e.g. "train" or "train(1:0.1)"
+    phase: str
+    message: str | None = None
+    pod: str | None = None
+
+
+def node_task(node: dict[str, Any], dag_tasks: dict[str, str]) -> str | None:
+    """The IR task a node runs: its ``conveyor-task`` input, else its DAG task's argument."""
+    for param in (node.get("inputs") or {}).get("parameters") or []:
+        if param.get("name") == TASK_PARAM and param.get("value"):
+            return param["value"]
+    return dag_tasks.get(node.get("displayName", ""))
+
+
+def dag_task_names(workflow: dict[str, Any]) -> dict[str, str]:
+    """DAG task name -> IR task name, from the submitted templates."""
+    spec = workflow.get("spec") or {}
+    out: dict[str, str] = {}
+    for template in spec.get("templates") or []:
+        for task in (template.get("dag") or {}).get("tasks") or []:
+            for param in (task.get("arguments") or {}).get("parameters") or []:
+                if param.get("name") == TASK_PARAM:
+                    out[task["name"]] = param.get("value")
+    return out
+
+
+class Watcher:
+    """Polls one Workflow, reports pod phase changes (and logs), returns the final object."""
+
+    def __init__(self, client: Any, namespace: str, name: str, *, core: Any = None,
+                 on_event: Callable[[NodeEvent], None] | None = None,
+                 on_log: Callable[[NodeEvent, str], None] | None = None, poll_s: float = 2.0,
+                 timeout_s: float | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.client, self.namespace, self.name, self.core = client, namespace, name, core
+        self.on_event, self.on_log = on_event or (lambda e: None), on_log
+        self.poll_s, self.timeout_s, self.sleep = poll_s, timeout_s, sleep
+        self.phases: dict[str, str] = {}
+
+    def get(self) -> dict[str, Any]:
+        try:
+            return self.client.get_namespaced_custom_object(GROUP, VERSION, self.namespace, WORKFLOWS, self.name)
+        except Exception as exc:  # noqa: BLE001 - one readable line
+            raise api_error(exc, f"reading Workflow {self.namespace}/{self.name}") from None
+
+    def _pods(self) -> dict[str, str]:
+        """node id -> pod name (Argo annotates each pod with the node it runs)."""
+        pods = self.core.list_namespaced_pod(self.namespace,
+                                             label_selector=f"workflows.argoproj.io/workflow={self.name}")
+        items = pods.items if hasattr(pods, "items") else pods.get("items", [])
+        out = {}
+        for pod in items:
+            meta = pod.metadata if hasattr(pod, "metadata") else pod["metadata"]
+            annotations = (meta.annotations if hasattr(meta, "annotations") else meta.get("annotations")) or {}
+            name = meta.name if hasattr(meta, "name") else meta["name"]
+            if "workflows.argoproj.io/node-id" in annotations:
+                out[annotations["workflows.argoproj.io/node-id"]] = name
+        return out
+
+    def _report(self, workflow: dict[str, Any]) -> None:
+        dag_tasks = dag_task_names(workflow)
+        nodes = (workflow.get("status") or {}).get("nodes") or {}
+        finished: list[tuple[str, NodeEvent]] = []
+        for node_id, node in sorted(nodes.items(), key=lambda kv: (kv[1].get("startedAt") or "", kv[0])):
+            if node.get("type") not in ("Pod", "Skipped"):
+                continue
+            phase = node.get("phase") or "Pending"
+            if self.phases.get(node_id) == phase:
+                continue
+            self.phases[node_id] = phase
+            event = NodeEvent(node_task(node, dag_tasks) or node.get("displayName", node_id),
+                              node.get("displayName", node_id), phase, node.get("message"))
+            self.on_event(event)
+            if phase in NODE_DONE and node.get("type") == "Pod":
+                finished.append((node_id, event))
+        if finished and self.core is not None and self.on_log is not None:
+            pods = self._pods()
+            for node_id, event in finished:
+                if node_id in pods:
+                    try:
+                        text = self.core.read_namespaced_pod_log(pods[node_id], self.namespace, container="main")
+                    except Exception as exc:  # noqa: BLE001 - logs are best effort (pod GC'd already)
+                        text = f"(logs unavailable: {type(exc).__name__})"
+                    self.on_log(event, text)
+
+    def run(self) -> dict[str, Any]:
+        """Poll until the Workflow ends (or ``timeout_s``); returns the last object read."""
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        while True:
+            workflow = self.get()
+            self._report(workflow)
+            if (workflow.get("status") or {}).get("phase") in DONE_PHASES:
+                return workflow
+            if deadline is not None and time.monotonic() >= deadline:
+                return workflow
+            self.sleep(self.poll_s)
+
+
+def mirror(store: MetadataStore, spec: PipelineSpec, run_id: str, workflow: dict[str, Any]) -> tuple[str, str | None]:
+    """Record the ended Workflow's state in the store; returns (run status, error). No-op while running."""
+    status = workflow.get("status") or {}
+    phase = status.get("phase")
+    if phase not in DONE_PHASES:
+        return "running", None
+    dag_tasks = dag_task_names(workflow)
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for node in (status.get("nodes") or {}).values():
+        if node.get("type") in ("Pod", "Skipped", "Retry"):
+            task = node_task(node, dag_tasks)
+            if task:
+                by_task.setdefault(task, []).append(node)
+    failed_nodes = [n for n in (status.get("nodes") or {}).values()
+                    if n.get("type") == "Pod" and n.get("phase") in ("Failed", "Error")]
+    run_failed = phase != "Succeeded"
+    error = None
+    if run_failed:
+        first = failed_nodes[0] if failed_nodes else None
+        task = node_task(first, dag_tasks) if first else None
+        error = f"task {task}: {first.get('message') or 'failed'}" if first else (status.get("message") or f"workflow {phase}")
+    rows = {t.task_id: t for t in store.list_tasks(run_id)}
+    for row in rows.values():
+        if row.status in ("running", "pending"):  # its pod ended without a word: evicted, OOM-killed, node lost
+            nodes = by_task.get(row.task_name, [])
+            why = next((n.get("message") for n in nodes if n.get("message")), None) or f"the workflow ended ({phase})"
+            for attempt in store.list_attempts(run_id, row.task_id):
+                if attempt.status == "running":
+                    store.finish_attempt(attempt.id, "failed", failure_class="killed", error=why)
+            store.upsert_task(run_id, row.task_id, status="failed", error=why, ended_at=time.time())
+    for task in spec.tasks:
+        if task in rows or enclosing_loops(spec, task):
+            continue  # loop iterations are recorded by their pods under per-iteration ids
+        nodes = by_task.get(task, [])
+        bad = next((n for n in nodes if n.get("phase") in ("Failed", "Error")), None)
+        if bad is not None:
+            store.upsert_task(run_id, task, task_name=task, status="failed", error=bad.get("message") or "pod failed")
+        elif any(n.get("phase") in ("Skipped", "Omitted") for n in nodes):
+            reason = next((n.get("message") for n in nodes if n.get("message")), None) or "condition is false"
+            store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
+        else:
+            reason = "not started: the run failed first" if run_failed else "not run"
+            store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
+    store.set_run_outputs(run_id, pipeline_outputs(store, spec, run_id))
+    run_status = "failed" if run_failed else "succeeded"
+    store.set_run_status(run_id, run_status, error=error)
+    return run_status, error
+
+
+def pipeline_outputs(store: MetadataStore, spec: PipelineSpec, run_id: str) -> dict[str, Any]:
+    """The pipeline's declared outputs from the recorded task outputs (absent when not produced)."""
+    rows = store.list_tasks(run_id)
+    out: dict[str, Any] = {}
+    for name, arg in spec.outputs.items():
+        values = [r.outputs for r in rows if r.task_name == arg.task and r.outputs]
+        picked = []
+        for outputs in values:
+            pool = {**outputs.get("parameters", {}), **outputs.get("artifacts", {})}
+            if arg.output in pool:
+                picked.append(pool[arg.output])
+        if arg.kind == "collected":
+            out[name] = picked
+        elif len(picked) == 1:
+            out[name] = picked[0]
+    return out
