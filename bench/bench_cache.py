@@ -32,8 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
-COLUMNS = ("key", "outputs_json", "created_at", "expires_at", "ttl_s", "duration_s", "cost_usd",
-           "source_run_id", "source_task_id")
+COLUMNS = (
+    "key",
+    "outputs_json",
+    "created_at",
+    "expires_at",
+    "ttl_s",
+    "duration_s",
+    "cost_usd",
+    "source_run_id",
+    "source_task_id",
+)
 BATCH = 50_000
 
 
@@ -48,11 +57,30 @@ def missing_key(i: int) -> str:
 def rows(start: int, stop: int, now: float) -> Iterator[tuple]:
     for i in range(start, stop):
         digest = "sha256:" + hashlib.sha256(b"artifact-%d" % i).hexdigest()
-        outputs = {"parameters": {"Output": i * 0.001},
-                   "artifacts": {"model": {"type": "Model", "name": "model", "uri": f"cas://{digest[7:]}",
-                                           "digest": digest, "size": 1024 + i % 977, "metadata": {}}}}
-        yield (key_of(i), json.dumps(outputs), now - i, None, None, 1.5, 0.0001, f"run-{i // 50}",
-               f"train[{i % 50}]")
+        outputs = {
+            "parameters": {"Output": i * 0.001},
+            "artifacts": {
+                "model": {
+                    "type": "Model",
+                    "name": "model",
+                    "uri": f"cas://{digest[7:]}",
+                    "digest": digest,
+                    "size": 1024 + i % 977,
+                    "metadata": {},
+                }
+            },
+        }
+        yield (
+            key_of(i),
+            json.dumps(outputs),
+            now - i,
+            None,
+            None,
+            1.5,
+            0.0001,
+            f"run-{i // 50}",
+            f"train[{i % 50}]",
+        )
 
 
 def load_sqlite(path: Path, n: int) -> None:
@@ -64,7 +92,8 @@ def load_sqlite(path: Path, n: int) -> None:
             for start in range(0, n, BATCH):
                 conn.executemany(
                     f"INSERT INTO cache_entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                    rows(start, min(n, start + BATCH), now))
+                    rows(start, min(n, start + BATCH), now),
+                )
     finally:
         conn.close()
 
@@ -106,14 +135,16 @@ def time_lookups(store, n: int, lookups: int, rounds: int, seed: int = 3) -> dic
     for _ in range(rounds):
         hits, misses = [], []
         keys = [(key_of(rng.randrange(n)), True) for _ in range(lookups)]
-        keys += [(missing_key(rng.randrange(10 ** 9)), False) for _ in range(lookups)]
+        keys += [(missing_key(rng.randrange(10**9)), False) for _ in range(lookups)]
         rng.shuffle(keys)
         for key, present in keys:
             start = time.perf_counter()
             entry = store.cache_lookup(key)
             elapsed = time.perf_counter() - start
             if (entry is not None) != present:
-                raise AssertionError(f"lookup of {key} returned {entry!r}, expected {'a hit' if present else 'a miss'}")
+                raise AssertionError(
+                    f"lookup of {key} returned {entry!r}, expected {'a hit' if present else 'a miss'}"
+                )
             (hits if present else misses).append(elapsed)
         round_p99.append(common.percentile(hits + misses, 99))
         hits_all += hits
@@ -125,9 +156,13 @@ def time_lookups(store, n: int, lookups: int, rounds: int, seed: int = 3) -> dic
         return round(1000 * x, 3)
 
     return {
-        "lookups": len(both), "p50_ms": ms(common.percentile(both, 50)), "p99_ms": ms(common.percentile(both, 99)),
-        "max_ms": ms(max(both)), "median_round_p99_ms": ms(common.median(round_p99)),
-        "hit_p99_ms": ms(common.percentile(hits_all, 99)), "miss_p99_ms": ms(common.percentile(misses_all, 99)),
+        "lookups": len(both),
+        "p50_ms": ms(common.percentile(both, 50)),
+        "p99_ms": ms(common.percentile(both, 99)),
+        "max_ms": ms(max(both)),
+        "median_round_p99_ms": ms(common.median(round_p99)),
+        "hit_p99_ms": ms(common.percentile(hits_all, 99)),
+        "miss_p99_ms": ms(common.percentile(misses_all, 99)),
         "control_p99_ms": ms(common.percentile(control, 99)),
         "target_met": common.percentile(both, 99) < 0.005,
     }

@@ -12,8 +12,10 @@ Each item sleeps S seconds (default 20 ms), so the work is known exactly:
   slots sit idle between tasks because the scheduler is busy deciding.
 
 The anchor runs the same file with `from kfp import dsl` under
-`kfp.local.SubprocessRunner(use_venv=False)` (default: once, with --kfp-items items, since it costs
-about 0.1 s of process start-up per task).
+`kfp.local.SubprocessRunner(use_venv=False)`: best case (`install_kfp_package=False`) --kfp-reps
+times with --kfp-items items, and with --kfp-default-items once in its default configuration
+(`pip install kfp` inside every task; see bench_chain.py). Both cost 0.05-0.8 s per task, hence
+fewer items; the comparison is per task.
 Run: .venv/bin/python bench/bench_fanout.py [--items 1000] [--sleep 0.02] [--reps 5] [--json]
 """
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
-SOURCE = '''
+SOURCE = """
 {imports}
 
 
@@ -47,23 +49,31 @@ def work(i: int, seconds: float) -> int:
 def fanout(items: list, seconds: float, ):
     with dsl.ParallelFor(items, parallelism={parallelism}) as item:
         work(i=item, seconds=seconds)
-'''
+"""
 
 
 def write_fanout(directory: Path, flavour: str, parallelism: int) -> Path:
-    if flavour == "kfp":
-        source = SOURCE.format(imports="from kfp import dsl", decorator_args="(install_kfp_package=False)",
-                               parallelism=parallelism)
+    if flavour == "kfp_default":  # conveyor's file but for the import line
+        source = SOURCE.format(imports="from kfp import dsl", decorator_args="", parallelism=parallelism)
+    elif flavour == "kfp":
+        source = SOURCE.format(
+            imports="from kfp import dsl",
+            decorator_args="(install_kfp_package=False)",
+            parallelism=parallelism,
+        )
     else:
         source = SOURCE.format(imports="from conveyor import dsl", decorator_args="", parallelism=parallelism)
     return common.write_module(directory, f"{flavour}_fanout", source)
 
 
-def run_conveyor(home: Path, module: Path, items: int, seconds: float, parallelism: int) -> tuple[float, float]:
+def run_conveyor(
+    home: Path, module: Path, items: int, seconds: float, parallelism: int
+) -> tuple[float, float]:
     pipeline = common.load_pipeline(module)
     args = {"items": list(range(items)), "seconds": seconds}
-    wall, result = common.timed(lambda: common.run_conveyor(home, pipeline, module, args, use_cache=False,
-                                                             parallelism=parallelism))
+    wall, result = common.timed(
+        lambda: common.run_conveyor(home, pipeline, module, args, use_cache=False, parallelism=parallelism)
+    )
     spans = [t.duration_s for t in result.tasks]
     assert len(spans) == items and all(t.status == "succeeded" for t in result.tasks)
     return wall, sum(spans)
@@ -88,6 +98,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--kfp-reps", type=int, default=1)
     parser.add_argument("--kfp-items", type=int, default=None, help="items for the anchor (default: --items)")
+    parser.add_argument(
+        "--kfp-default-items",
+        type=int,
+        default=0,
+        help="also run the anchor in its default configuration (pip install kfp per task) once",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     n, s, p = args.items, args.sleep, args.parallelism
@@ -101,6 +117,17 @@ def main(argv: list[str] | None = None) -> dict:
         kfp_module = write_fanout(tmp, "kfp", p)
         if args.kfp_reps:
             common.kfp_local_init(tmp)
+        default_wall = None
+        if args.kfp_default_items:
+            try:
+                default_wall = common.run_kfp_default(
+                    write_fanout(tmp, "kfp_default", p),
+                    "fanout",
+                    tmp,
+                    {"items": list(range(args.kfp_default_items)), "seconds": s},
+                )
+            except RuntimeError as exc:
+                default_wall = str(exc)[-500:]
         for rep in range(args.reps):
             wall, span_sum = run_conveyor(tmp / f"home-{rep}", module, n, s, p)
             walls.append(wall)
@@ -110,8 +137,13 @@ def main(argv: list[str] | None = None) -> dict:
     wall = common.median(walls)
     overhead = (wall - ideal) / ideal
     result = {
-        "benchmark": "fanout", "items": n, "sleep_s": s, "parallelism": p, "reps": args.reps,
-        "ideal_wall_s": round(ideal, 3), "conveyor_wall_s": round(wall, 3),
+        "benchmark": "fanout",
+        "items": n,
+        "sleep_s": s,
+        "parallelism": p,
+        "reps": args.reps,
+        "ideal_wall_s": round(ideal, 3),
+        "conveyor_wall_s": round(wall, 3),
         "overhead_pct": round(100 * overhead, 1),
         "per_task_overhead_ms": round(1000 * (wall - ideal) * p / n, 2),
         "scheduler_only_overhead_pct": round(100 * common.median(sched), 1),
@@ -122,10 +154,26 @@ def main(argv: list[str] | None = None) -> dict:
     if anchor:
         k = common.median(anchor)
         kfp_ideal = kfp_items * s / p
-        result.update(kfp_items=kfp_items, kfp_reps=len(anchor), kfp_wall_s=round(k, 3),
-                      kfp_overhead_pct=round(100 * (k - kfp_ideal) / kfp_ideal, 1),
-                      kfp_per_task_overhead_ms=round(1000 * (k - kfp_ideal) * p / kfp_items, 2),
-                      speedup=round((k / kfp_items) / (wall / n), 2))
+        result.update(
+            kfp_items=kfp_items,
+            kfp_reps=len(anchor),
+            kfp_wall_s=round(k, 3),
+            kfp_overhead_pct=round(100 * (k - kfp_ideal) / kfp_ideal, 1),
+            kfp_per_task_overhead_ms=round(1000 * (k - kfp_ideal) * p / kfp_items, 2),
+            speedup=round((k / kfp_items) / (wall / n), 2),
+        )
+    if isinstance(default_wall, float):
+        d_items = args.kfp_default_items
+        d_ideal = d_items * s / p
+        result.update(
+            kfp_default_items=d_items,
+            kfp_default_wall_s=round(default_wall, 3),
+            kfp_default_overhead_pct=round(100 * (default_wall - d_ideal) / d_ideal, 1),
+            kfp_default_per_task_overhead_ms=round(1000 * (default_wall - d_ideal) * p / d_items, 2),
+            speedup_vs_default=round((default_wall / d_items) / (wall / n), 1),
+        )
+    elif default_wall:
+        result["kfp_default_error"] = default_wall
     common.emit(result, args.json)
     return result
 

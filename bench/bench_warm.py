@@ -47,8 +47,11 @@ def cli(home: Path, registry: Path) -> tuple[float, float, int, int]:
 def help_wall(reps: int) -> float:
     walls = []
     for _ in range(reps):
-        wall, _ = common.timed(lambda: subprocess.run([str(common.VENV_BIN / "conveyor"), "--help"],
-                                                       capture_output=True, check=True))
+        wall, _ = common.timed(
+            lambda: subprocess.run(
+                [str(common.VENV_BIN / "conveyor"), "--help"], capture_output=True, check=True
+            )
+        )
         walls.append(wall)
     return common.median(walls)
 
@@ -57,9 +60,24 @@ def heaviest_imports(home: Path, registry: Path, top: int = 10) -> tuple[list[tu
     """Cumulative import time (ms) of the top-level imports of a warm `conveyor run` (lazy ones included)."""
     env = {**os.environ, "CONVEYOR_HOME": str(home)}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "conveyor", "run", str(EXAMPLE), "--json",
-         "-p", f"registry_root={registry}"],
-        capture_output=True, text=True, env=env, cwd=home.parent, timeout=600)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "conveyor",
+            "run",
+            str(EXAMPLE),
+            "--json",
+            "-p",
+            f"registry_root={registry}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home.parent,
+        timeout=600,
+    )
     totals: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         parts = line.split("|")
@@ -94,14 +112,19 @@ def main(argv: list[str] | None = None) -> dict:
                 cl_cold.append(cold)
                 cl_warm.append(warm)
                 cached.append(f"{hit}/{total}")
-        imports, imports_total = heaviest_imports(tmp / "cli-0" / "home", tmp / "cli-0" / "registry") \
-            if cl_cold else ([], 0.0)
+        imports, imports_total = (
+            heaviest_imports(tmp / "cli-0" / "home", tmp / "cli-0" / "registry") if cl_cold else ([], 0.0)
+        )
         help_s = help_wall(3)
     warm, cold = common.median(ip_warm), common.median(ip_cold)
     all_cached = all(c.split("/")[0] == c.split("/")[1] for c in cached)
     result = {
-        "benchmark": "warm", "reps": args.reps, "cli_reps": cli_reps, "cached": sorted(set(cached)),
-        "inprocess_cold_s": round(cold, 3), "inprocess_warm_s": round(warm, 3),
+        "benchmark": "warm",
+        "reps": args.reps,
+        "cli_reps": cli_reps,
+        "cached": sorted(set(cached)),
+        "inprocess_cold_s": round(cold, 3),
+        "inprocess_warm_s": round(warm, 3),
         "inprocess_warm_pct_of_cold": round(100 * warm / cold, 2),
         "inprocess_warm_walls": [round(x, 3) for x in ip_warm],
         "loadavg_start": [round(x, 2) for x in load_start],
@@ -109,11 +132,16 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if cl_cold:
         c_cold, c_warm = common.median(cl_cold), common.median(cl_warm)
-        result.update(cli_cold_s=round(c_cold, 3), cli_warm_s=round(c_warm, 3),
-                      cli_warm_pct_of_cold=round(100 * c_warm / c_cold, 2),
-                      cli_warm_walls=[round(x, 3) for x in cl_warm], cli_help_s=round(help_s, 3),
-                      cli_imports_total_ms=imports_total, cli_heaviest_imports_ms=imports,
-                      target_met_cli=all_cached and c_warm < 1.0 and c_warm < 0.02 * c_cold)
+        result.update(
+            cli_cold_s=round(c_cold, 3),
+            cli_warm_s=round(c_warm, 3),
+            cli_warm_pct_of_cold=round(100 * c_warm / c_cold, 2),
+            cli_warm_walls=[round(x, 3) for x in cl_warm],
+            cli_help_s=round(help_s, 3),
+            cli_imports_total_ms=imports_total,
+            cli_heaviest_imports_ms=imports,
+            target_met_cli=all_cached and c_warm < 1.0 and c_warm < 0.02 * c_cold,
+        )
     common.emit(result, args.json)
     return result
 

@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,8 +87,9 @@ def run_conveyor(home: Path, pipeline: Any, module: Path, arguments: dict | None
 
     runner = conveyor_runner(home)
     try:
-        result = runner.run(pipeline.pipeline_spec, arguments or {}, options=RunOptions(**options),
-                            preload=[str(module)])
+        result = runner.run(
+            pipeline.pipeline_spec, arguments or {}, options=RunOptions(**options), preload=[str(module)]
+        )
     finally:
         runner.close()
     if not result.succeeded:
@@ -101,8 +103,14 @@ def run_cli(args: list[str], home: Path, cwd: Path | None = None) -> tuple[float
     if cwd is not None:
         cwd.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    proc = subprocess.run([str(VENV_BIN / "conveyor"), *args, "--json"], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=1800)
+    proc = subprocess.run(
+        [str(VENV_BIN / "conveyor"), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=1800,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"conveyor {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -139,7 +147,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu": cpu,
-        "memory": sh("free -h | awk '/^Mem:/ {print $2 \" total, \" $7 \" available\"}'"),
+        "memory": sh('free -h | awk \'/^Mem:/ {print $2 " total, " $7 " available"}\''),
         "kfp": kfp_version,
         "loadavg": [round(x, 2) for x in loadavg()],
     }
@@ -153,3 +161,72 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
         return
     for key, value in result.items():
         print(f"{key:>28}: {value}")
+
+
+# -- the anchor in its default configuration ---------------------------------------------------
+# kfp's lightweight components `pip install kfp` inside every task unless install_kfp_package=False.
+# The shared .venv has no pip, so that configuration runs in a private venv with pip and the same
+# kfp version, under bench/.work/ (git-ignored). Timed inside that interpreter, around the call.
+ANCHOR_VENV = ROOT / "bench" / ".work" / "kfp-anchor-venv"
+_ANCHOR_SCRIPT = """
+import importlib.util, json, logging, sys, time, contextlib, io
+from kfp import local
+path, func, root, kwargs = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=root)
+spec = importlib.util.spec_from_file_location("anchor_module", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+logging.getLogger().setLevel(logging.WARNING)
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    start = time.perf_counter()
+    getattr(module, func)(**kwargs)
+    wall = time.perf_counter() - start
+print(json.dumps({"wall_s": wall}))
+"""
+
+
+def anchor_venv() -> tuple[Path | None, str]:
+    """The default-configuration anchor's interpreter, created on first use; (None, why) if impossible."""
+    python = ANCHOR_VENV / "bin" / "python"
+    if python.exists():
+        return python, ""
+    try:
+        import kfp
+
+        version = kfp.__version__
+    except ImportError:
+        return None, "kfp is not installed in this environment"
+    uv = VENV_BIN / "uv" if (VENV_BIN / "uv").exists() else shutil.which("uv")
+    if not uv:
+        return None, "uv not found (needed to build the anchor's venv)"
+    for cmd in (
+        [str(uv), "venv", "-q", "--seed", "--python", sys.executable, str(ANCHOR_VENV)],
+        [str(uv), "pip", "install", "-q", "--python", str(python), f"kfp=={version}"],
+    ):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            return None, f"{' '.join(cmd[:3])} failed: {proc.stderr.strip()[-300:]}"
+    return python, ""
+
+
+def run_kfp_default(module: Path, func: str, root: Path, kwargs: dict | None = None) -> float:
+    python, why = anchor_venv()
+    if python is None:
+        raise RuntimeError(why)
+    proc = subprocess.run(
+        [
+            str(python),
+            "-c",
+            _ANCHOR_SCRIPT,
+            str(module),
+            func,
+            str(root / "kfp_default_root"),
+            json.dumps(kwargs or {}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"kfp.local (default config) failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])["wall_s"]

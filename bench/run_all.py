@@ -29,13 +29,33 @@ BENCH = Path(__file__).resolve().parent
 
 # name -> (script, full-size arguments, quick arguments); ours print one JSON object with --json.
 OURS = {
-    "chain": ("bench_chain.py", ["--tasks", "50", "--reps", "7"],
-              ["--tasks", "3", "--reps", "1"]),
-    "fanout": ("bench_fanout.py", ["--items", "1000", "--reps", "5", "--kfp-reps", "1", "--kfp-items", "200"],
-               ["--items", "6", "--sleep", "0.001", "--reps", "1", "--kfp-reps", "0"]),
+    "chain": (
+        "bench_chain.py",
+        ["--tasks", "50", "--reps", "7", "--kfp-reps", "5", "--kfp-default-reps", "1"],
+        ["--tasks", "3", "--reps", "1", "--kfp-default-reps", "0"],
+    ),
+    "fanout": (
+        "bench_fanout.py",
+        [
+            "--items",
+            "1000",
+            "--reps",
+            "5",
+            "--kfp-reps",
+            "1",
+            "--kfp-items",
+            "200",
+            "--kfp-default-items",
+            "40",
+        ],
+        ["--items", "6", "--sleep", "0.001", "--reps", "1", "--kfp-reps", "0"],
+    ),
     "warm": ("bench_warm.py", ["--reps", "5"], ["--reps", "1", "--cli-reps", "0"]),
-    "cache": ("bench_cache.py", ["--entries", "1000000"],
-              ["--entries", "2000", "--lookups", "50", "--rounds", "1", "--backend", "sqlite"]),
+    "cache": (
+        "bench_cache.py",
+        ["--entries", "1000000"],
+        ["--entries", "2000", "--lookups", "50", "--rounds", "1", "--backend", "sqlite"],
+    ),
 }
 # Scripts other engineers wrote: run as they are, output kept (JSON when they offer it).
 THEIRS = {
@@ -48,10 +68,21 @@ THEIRS = {
 def run_script(script: str, args: list[str], timeout: float) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(common.PIPELINES), str(common.ROOT)])}
     started = time.time()
-    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=common.ROOT)
-    out = {"script": script, "args": args, "rc": proc.returncode, "wall_s": round(time.time() - started, 1),
-           "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)) + " UTC"}
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=common.ROOT,
+    )
+    out = {
+        "script": script,
+        "args": args,
+        "rc": proc.returncode,
+        "wall_s": round(time.time() - started, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)) + " UTC",
+    }
     if proc.returncode != 0:
         out["error"] = (proc.stderr or proc.stdout)[-3000:]
         return out
