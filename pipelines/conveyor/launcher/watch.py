@@ -77,14 +77,11 @@ class Watcher:
         """node id -> pod name (Argo annotates each pod with the node it runs)."""
         pods = self.core.list_namespaced_pod(self.namespace,
                                              label_selector=f"workflows.argoproj.io/workflow={self.name}")
-        items = pods.items if hasattr(pods, "items") else pods.get("items", [])
         out = {}
-        for pod in items:
-            meta = pod.metadata if hasattr(pod, "metadata") else pod["metadata"]
-            annotations = (meta.annotations if hasattr(meta, "annotations") else meta.get("annotations")) or {}
-            name = meta.name if hasattr(meta, "name") else meta["name"]
+        for pod in pods.items or []:  # a V1PodList
+            annotations = pod.metadata.annotations or {}
             if "workflows.argoproj.io/node-id" in annotations:
-                out[annotations["workflows.argoproj.io/node-id"]] = name
+                out[annotations["workflows.argoproj.io/node-id"]] = pod.metadata.name
         return out
 
     def _report(self, workflow: dict[str, Any]) -> None:

@@ -70,8 +70,10 @@ class RecordingCoreV1Api:
 
     def list_namespaced_pod(self, namespace, **kwargs):
         self.calls.append(("list", namespace, kwargs.get("label_selector")))
-        return {"items": [{"metadata": {"name": pod, "annotations": {"workflows.argoproj.io/node-id": node}}}
-                          for node, pod in self.pods.items()]}
+        from kubernetes.client import V1ObjectMeta, V1Pod, V1PodList
+
+        return V1PodList(items=[V1Pod(metadata=V1ObjectMeta(name=pod, annotations={"workflows.argoproj.io/node-id": node}))
+                                for node, pod in self.pods.items()])
 
     def read_namespaced_pod_log(self, name, namespace, **kwargs):
         self.calls.append(("log", name, kwargs.get("container")))
