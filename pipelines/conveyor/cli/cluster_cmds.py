@@ -1,0 +1,147 @@
+"""Cluster commands: compile, submit, schedule. Parse, call ``conveyor.launcher``, render.
+
+Profiles come from ``--profile profile.json`` (``pulumi stack output --json --show-secrets
+profile > profile.json``) or ``--stack NAME`` (needs the Pulumi CLI). A bad profile, pipeline or
+argument is one line on stderr and exit code 2; a failed run exits 1, like ``conveyor run``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from conveyor.cli import render
+from conveyor.cli.app import EXIT_FAILED_RUN, JsonOpt, app, friendly
+
+Target = Annotated[str, typer.Argument(help="FILE[:PIPELINE]")]
+ProfileOpt = Annotated[Path | None, typer.Option("--profile", help="Profile JSON exported from the stack.")]
+StackOpt = Annotated[str | None, typer.Option("--stack", help="Read the profile from this Pulumi stack.")]
+Params = Annotated[list[str], typer.Option("-p", "--param", help="NAME=VALUE, repeatable.")]
+
+
+def _profile(profile: Path | None, stack: str | None, required: bool = True):
+    from conveyor.profile import ProfileError, load_profile, profile_from_stack
+
+    if profile is not None and stack is not None:
+        raise ProfileError("pass either --profile FILE or --stack NAME, not both")
+    if profile is not None:
+        return load_profile(profile)
+    if stack is not None:
+        return profile_from_stack(stack)
+    if required:
+        raise ProfileError("no profile: pass --profile FILE (from `pulumi stack output --json --show-secrets "
+                           "profile > profile.json`) or --stack NAME")
+    return None
+
+
+def _load(target: str, params: list[str]) -> tuple[Any, dict[str, Any]]:
+    from conveyor.executor.arguments import bind_arguments, parse_cli_params
+    from conveyor.runtime.loader import find_pipeline
+
+    path, _, name = target.partition(":")
+    spec = find_pipeline(path, name or None).pipeline_spec
+    return spec, bind_arguments(spec, parse_cli_params(params), from_cli=True)
+
+
+def _texts(arguments: dict[str, Any]) -> dict[str, str]:
+    from conveyor.runtime.pod import text_form
+
+    return {k: text_form(v) for k, v in arguments.items() if v is not None}
+
+
+@app.command("compile")
+@friendly
+def compile_cmd(
+    target: Target, profile: ProfileOpt = None, stack: StackOpt = None, param: Params = [],  # noqa: B006
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the YAML here (default: stdout).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compile a pipeline to an Argo Workflow manifest (schema-valid YAML)."""
+    from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
+
+    spec, bound = _load(target, param)
+    manifest = compile_workflow(spec, _profile(profile, stack, required=False), CompileOptions(arguments=_texts(bound)))
+    text = to_yaml(manifest)
+    if output is not None:
+        output.write_text(text)
+    if as_json:
+        render.print_json({"pipeline": spec.name, "output": str(output) if output else None, "bytes": len(text),
+                           "tasks": len(spec.tasks), "manifest": None if output else manifest})
+    elif output is None:
+        print(text, end="")
+    else:
+        render.console.print(f"wrote {output} ({len(text):,} bytes, {len(spec.tasks)} tasks)")
+
+
+def _print_event(event) -> None:
+    style = render.STATUS_STYLE.get(event.phase.lower(), "")
+    line = f"  {event.node:<40} [{style}]{event.phase}[/]" if style else f"  {event.node:<40} {event.phase}"
+    render.console.print(line + (f"  {event.message}" if event.message else ""), highlight=False)
+
+
+def _print_log(event, text: str) -> None:
+    render.console.rule(f"{event.node} logs", style="dim")
+    render.console.print(text.rstrip(), markup=False, highlight=False)
+
+
+@app.command("submit")
+@friendly
+def submit_cmd(
+    target: Target, profile: ProfileOpt = None, stack: StackOpt = None, param: Params = [],  # noqa: B006
+    watch: Annotated[bool, typer.Option("--watch", help="Follow the Workflow until it ends.")] = False,
+    logs: Annotated[bool, typer.Option("--logs", help="With --watch: print each task pod's log when it ends.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Resolve nothing from the cache; run every task.")] = False,
+    max_cache_staleness: Annotated[float | None, typer.Option("--max-cache-staleness",
+                                                             help="Ignore cache entries older than this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Submit a pipeline to Argo on the stack; fully cached runs create no Workflow at all."""
+    from conveyor.launcher import core_v1, submit
+
+    prof = _profile(profile, stack)
+    spec, bound = _load(target, param)
+    result = submit(spec, bound, prof, watch=watch, use_cache=not no_cache, max_cache_staleness_s=max_cache_staleness,
+                    core=core_v1(prof) if watch and logs else None, timeout_s=timeout,
+                    on_event=None if as_json else _print_event, on_log=_print_log if logs and not as_json else None)
+    data = result.to_dict()
+    if as_json:
+        render.print_json(data)
+    elif result.status == "running":
+        if data["tasks"]:
+            render.console.print(render.task_table(data["tasks"], title=f"run {result.run_id}"))
+        render.console.print(f"submitted Workflow [bold]{result.workflow}[/] in namespace {prof.namespace} "
+                             f"(run {result.run_id}); `conveyor show {result.run_id}` reads its progress")
+    else:
+        render.run_summary(data)
+        if result.workflow is None:
+            render.console.print("[cyan]no Workflow was created[/]")
+    if result.status == "failed":
+        raise typer.Exit(EXIT_FAILED_RUN)
+
+
+@app.command("schedule")
+@friendly
+def schedule_cmd(
+    target: Target,
+    cron: Annotated[str, typer.Option("--cron", help="5-field cron expression, e.g. '0 3 * * *', or @daily.")],
+    profile: ProfileOpt = None, stack: StackOpt = None, param: Params = [],  # noqa: B006
+    name: Annotated[str | None, typer.Option("--name", help="CronWorkflow name (default: the pipeline's).")] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA timezone, e.g. Europe/Berlin.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Update the CronWorkflow if it exists.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a pipeline on a schedule: creates an Argo CronWorkflow."""
+    from conveyor.launcher import schedule
+
+    prof = _profile(profile, stack)
+    spec, bound = _load(target, param)
+    created = schedule(spec, cron, prof, arguments=bound, name=name, timezone=timezone, replace=replace)
+    info = {"name": created["metadata"]["name"], "namespace": prof.namespace, "schedule": cron, "pipeline": spec.name}
+    if as_json:
+        render.print_json(info)
+    else:
+        render.console.print(f"scheduled [bold]{spec.name}[/] as CronWorkflow {info['namespace']}/{info['name']} "
+                             f"({cron})")
