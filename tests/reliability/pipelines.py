@@ -155,3 +155,32 @@ def flaky_pipeline(mode: str, fail_times: int = 1, counter: str = "counter") -> 
         3, backoff_duration="0.2s", backoff_factor=2.0).set_timeout(1.5)
     return after(x=f.output).output
 '''
+
+# A fan-out of artifact producers and a fan-in: enough metadata and artifact traffic that a
+# service fault lands in the middle of it.
+SERVICES = '''
+RETRIES = 3
+
+
+@dsl.component
+def produce(i: int, seconds: float, out: Output[Dataset]) -> int:
+    mark()
+    time.sleep(seconds)
+    with open(out.path, "w") as fh:
+        fh.write(f"item {i}\\n" * (i + 1))
+    return i * i
+
+
+@dsl.component
+def gather(parts: Input[list[Dataset]], values: list) -> int:
+    mark()
+    return sum(values) + sum(len(open(p.path).read().splitlines()) for p in parts)
+
+
+@dsl.pipeline(name="services")
+def services(items: list = [0, 1, 2, 3, 4, 5], seconds: float = 0.3) -> int:
+    with dsl.ParallelFor(items, parallelism=2) as i:
+        p = produce(i=i, seconds=seconds).set_retry(RETRIES, backoff_duration="0.2s")
+    return gather(parts=dsl.Collected(p.outputs["out"]), values=dsl.Collected(p.outputs["Output"])).output
+'''
+SERVICES_OUTPUT = sum(i * i for i in range(6)) + sum(i + 1 for i in range(6))  # 55 + 21
