@@ -135,3 +135,16 @@ def test_results_cached_by_a_local_run_are_hits_in_pods_and_back(s3_cluster, tmp
             assert store.get_task(back.run_id, "train").cached_from_run == cluster_first
     finally:
         runner.close()
+
+
+def test_pods_push_task_metrics_to_the_pushgateway(s3_cluster, pushgateway_server):
+    from conveyor.compiler.argo import CompileOptions, compile_workflow
+
+    pushgateway_server.wipe()
+    spec = pp.train_pipeline.pipeline_spec
+    profile = s3_cluster.profile.model_copy(update={"pushgateway_url": pushgateway_server.url})
+    s3_cluster.run(manifest=compile_workflow(spec, profile, CompileOptions(run_id="run-m1")))
+    s3_cluster.run(manifest=compile_workflow(spec, profile, CompileOptions(run_id="run-m2")))
+    text = pushgateway_server.metrics_text()
+    assert 'conveyor_cache_hits_total{instance="argo",job="conveyor",pipeline="pod-train",task="train"} 1' in text
+    assert 'conveyor_task_duration_seconds_count{instance="argo",job="conveyor",pipeline="pod-train",status="succeeded",task="report"} 1' in text
