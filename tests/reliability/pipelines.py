@@ -1,6 +1,6 @@
 """Pipeline files the suite runs. They are real files because task processes import them, as users' do.
 
-Every component drops a marker `<task id>@<pid>@<ns>` in MARKS when it starts, so a test can count
+Every component drops a marker `<task id>[:label]@<pid>@<ns>` in MARKS when it starts, so a test can count
 how often each task instance really computed — the ground truth for "no completed task recomputed"
 and "no duplicate computation of a cache key".
 """
@@ -18,8 +18,8 @@ from conveyor.dsl import Dataset, Input, Metrics, Model, Output
 MARKS = {marks!r}
 
 
-def mark():
-    tid = os.environ.get("CONVEYOR_TASK_ID", "unknown")
+def mark(label=""):
+    tid = os.environ.get("CONVEYOR_TASK_ID", "unknown") + (f":{{label}}" if label else "")
     open(os.path.join(MARKS, f"{{tid}}@{{os.getpid()}}@{{time.time_ns()}}"), "w").close()
 '''
 
@@ -184,3 +184,39 @@ def services(items: list = [0, 1, 2, 3, 4, 5], seconds: float = 0.3) -> int:
     return gather(parts=dsl.Collected(p.outputs["out"]), values=dsl.Collected(p.outputs["Output"])).output
 '''
 SERVICES_OUTPUT = sum(i * i for i in range(6)) + sum(i + 1 for i in range(6))  # 55 + 21
+
+# Many small runs against one store: `prep` has one cache key for every run, `group_stat` one per
+# group (shared by several runs), `unique` one per run. Markers carry the key's inputs as a label.
+SMALL = '''
+@dsl.component
+def prep(seed: int, data: Output[Dataset]) -> int:
+    mark(f"seed{seed}")
+    time.sleep(0.3)
+    with open(data.path, "w") as fh:
+        fh.write(" ".join(str(seed * k) for k in range(100)))
+    return seed
+
+
+@dsl.component
+def group_stat(group: int, data: Input[Dataset]) -> int:
+    mark(f"group{group}")
+    time.sleep(0.1)
+    return group + sum(int(x) for x in open(data.path).read().split())
+
+
+@dsl.component
+def unique(i: int, stat: int) -> int:
+    mark(f"run{i}")
+    return i + stat
+
+
+@dsl.pipeline(name="small")
+def small(i: int, group: int, seed: int = 1) -> int:
+    p = prep(seed=seed)
+    g = group_stat(group=group, data=p.outputs["data"])
+    return unique(i=i, stat=g.output).output
+'''
+
+
+def small_output(i: int, group: int, seed: int = 1) -> int:
+    return i + group + sum(seed * k for k in range(100))
