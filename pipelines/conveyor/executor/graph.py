@@ -74,6 +74,7 @@ class RunGraph:
         self._exit_members = {t: [m for g in exit_groups_of(spec, t) for m in exit_handler_members(spec, g)]
                               for t in spec.tasks}
         self._items: dict[tuple[str, Ctx], list[Any]] = {}
+        self._gathered: dict[tuple[str, str, Ctx], tuple[int, list[Any]]] = {}  # Collected scans so far
         self._expanded: set[str] = set()
         self.draining = False  # the run failed: exit handlers stop waiting for what cannot start
         self.final_status: dict[str, Any] = {"state": "SUCCEEDED", "error_code": None, "error_message": None,
@@ -162,20 +163,25 @@ class RunGraph:
             if task not in self._expanded:
                 raise NotReady(task)
             items = self._loop_items(loops[0], at)
-            values = []
-            for index in range(len(items)):
-                here = at + ((loops[0], index),)
-                if len(loops) > 1:
-                    values.append(gather(loops[1:], here))
-                else:
-                    inst = self.instances[instance_id(task, here)]
+            if len(loops) > 1:
+                return [gather(loops[1:], at + ((loops[0], index),)) for index in range(len(items))]
+            # Innermost loop. A terminal status never changes, so the scan resumes where the last
+            # one stopped: waiting on N iterations costs O(N) in all, not O(N) per completion.
+            key = (task, output, at)
+            start, values = self._gathered.get(key, (0, []))
+            try:
+                for index in range(start, len(items)):
+                    inst = self.instances[instance_id(task, at + ((loops[0], index),))]
                     if inst.status not in TERMINAL:
                         raise NotReady(inst.id)
                     if inst.status in COMPLETED:
                         values.append(self._output_of(inst, output))
                     elif inst.status == "failed":
                         raise Unavailable(inst.id, inst.status)
-            return values
+                    start = index + 1
+            finally:
+                self._gathered[key] = (start, values)
+            return list(values)
 
         if not inner:
             return [self._output_of(self._producer(task, ctx), output)]
