@@ -323,11 +323,13 @@ class Scheduler:
         if not self.ready:
             return
         waiting: list[str] = []
-        for iid in self.ready:
+        for pos, iid in enumerate(self.ready):
+            if len(self.running) >= self.parallelism:  # full: the rest keep their places, unexamined
+                waiting.extend(self.ready[pos:])
+                break
             inst = self.graph.instances[iid]
             req: Request = self.requests[inst.task]
-            if (len(self.running) >= self.parallelism or not self._loop_allows(inst)
-                    or not self.ledger.fits(req)):
+            if not self._loop_allows(inst) or not self.ledger.fits(req):
                 waiting.append(iid)
                 continue
             self._start(inst, req)
