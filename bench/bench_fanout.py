@@ -2,7 +2,9 @@
 
 Issue 3 target: scheduler overhead under 10 % for N = 1,000, P = 2.
 
-Each item sleeps S seconds (default 20 ms), so the work is known exactly:
+Each item sleeps S seconds (default 20 ms) and returns its index; a final task sums them all
+(`dsl.Collected` fan-in, so readiness checks over collected inputs are exercised), so the work
+is known exactly (the fan-in task's own run counts as overhead):
 - ideal wall = N * S / P;
 - overhead = (wall - ideal) / ideal, the headline number. It is strict: the per-task process cost
   (fork, reading the request, writing the result, the exit) counts as overhead too;
@@ -45,10 +47,16 @@ def work(i: int, seconds: float) -> int:
     return i
 
 
+@dsl.component{decorator_args}
+def total(values: list) -> int:
+    return int(sum(values))  # kfp hands list items over as floats
+
+
 @dsl.pipeline(name="fanout")
-def fanout(items: list, seconds: float, ):
+def fanout(items: list, seconds: float) -> int:
     with dsl.ParallelFor(items, parallelism={parallelism}) as item:
-        work(i=item, seconds=seconds)
+        task = work(i=item, seconds=seconds)
+    return total(values=dsl.Collected(task.output)).output
 """
 
 
@@ -75,7 +83,8 @@ def run_conveyor(
         lambda: common.run_conveyor(home, pipeline, module, args, use_cache=False, parallelism=parallelism)
     )
     spans = [t.duration_s for t in result.tasks]
-    assert len(spans) == items and all(t.status == "succeeded" for t in result.tasks)
+    assert len(spans) == items + 1 and all(t.status == "succeeded" for t in result.tasks)
+    assert result.outputs["Output"] == sum(range(items)), result.outputs
     return wall, sum(spans)
 
 
