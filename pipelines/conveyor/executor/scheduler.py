@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import json
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.pool import ProcessExit, WorkerPool
 from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
+from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime.loader import imports_of
 from conveyor.runtime.outcome import RETRYABLE, classify_exit
@@ -111,6 +111,7 @@ class Scheduler:
         self._next_renew = time.monotonic() + LEASE_S / 3
         self._pool: WorkerPool | None = None
         self._preloads: dict[str, list[str]] = {}
+        self._sweeper = Sweeper()
 
     # -- main loop ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -130,6 +131,7 @@ class Scheduler:
             if self._pool is not None:
                 self._pool.close()
             self._release_all_leases()
+            self._sweeper.close()
         for inst in self.graph.instances.values():
             if inst.status not in TERMINAL:
                 self._skip(inst, "not started: the run failed first")
@@ -406,7 +408,7 @@ class Scheduler:
             self._release(run.cache_key)
             self.observer("succeeded", inst)
             if not self.options.keep_workdirs:
-                shutil.rmtree(result_path.parent / "work", ignore_errors=True)
+                self._sweeper.remove(result_path.parent / "work")
             return
         if result and result.get("status") == "failed" and not run.timed_out:
             failure, error = result["failure_class"], result["error"]
