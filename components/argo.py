@@ -21,6 +21,7 @@ from components import k8s as kx
 from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 
 NAMESPACE = "argo"
+METADATA_SECRET = "conveyor-metadata"
 ARTIFACT_CONFIGMAP = "artifact-repositories"
 ARTIFACT_KEY = "conveyor"
 KEY_FORMAT = "{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
@@ -108,6 +109,13 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 },
                 subjects=[{"kind": "ServiceAccount", "name": WORKFLOW_SERVICE_ACCOUNT, "namespace": tn}],
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[role]),
+            )
+            # The metadata URL the pods read (the compiler's `metadata_secret`, conveyor-metadata/url).
+            k8s.core.v1.Secret(
+                f"{name}-metadata-{team.name}",
+                metadata={"name": METADATA_SECRET, "namespace": tn},
+                string_data={"url": db.url},
+                opts=after_teams,
             )
             if store.access_key_id is not None:  # existing cluster: S3-compatible keys, never on clouds
                 k8s.core.v1.Secret(

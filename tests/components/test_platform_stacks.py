@@ -256,6 +256,24 @@ def test_team_namespaces_quota_limits_netpol_psa(recorded):
         assert "requests.nvidia.com/gpu" in q.inputs["spec"]["hard"]
 
 
+def test_team_namespaces_get_the_metadata_secret_pods_read(recorded):
+    """The compiler points pods at Secret conveyor-metadata/url; every team namespace must have it."""
+    teams = {f"ml-{t['name']}" for t in json.loads(recorded.config["conveyor:teams"])}
+    found = {x.inputs["metadata"]["namespace"]: x for x in k8s(recorded, "Secret")
+             if x.inputs["metadata"]["name"] == "conveyor-metadata"}
+    assert set(found) == teams
+    expected = unwrap(recorded.outputs["profile"]["metadata_url"].value)
+    for secret in found.values():
+        data = secret.inputs["stringData"]
+        if isinstance(data, Secret):  # the whole map is secret because the URL is
+            data = unwrap(data.value)
+            url = data["url"]
+        else:
+            assert isinstance(data["url"], Secret)
+            url = unwrap(data["url"].value)
+        assert unwrap(url.value if isinstance(url, Secret) else url) == expected
+
+
 def _walk_plain(value, path="$"):
     if isinstance(value, Secret):
         return

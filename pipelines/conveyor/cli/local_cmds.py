@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,10 +11,12 @@ from conveyor.cli import render
 from conveyor.cli.app import EXIT_FAILED_RUN, JsonOpt, app, cache_app, friendly
 
 
-def _runner():
+def _runner(profile: Path | None = None):
+    """The stores of the local profile, or of a stack's profile (cluster runs live there)."""
     from conveyor.executor.run import LocalRunner
+    from conveyor.profile import load_profile
 
-    return LocalRunner()
+    return LocalRunner(profile=load_profile(profile) if profile else None)
 
 
 def _finish(result, as_json: bool) -> None:
@@ -48,6 +51,7 @@ Strict = Annotated[bool, typer.Option("--strict-resources", help="Refuse tasks t
 Notify = Annotated[list[str], typer.Option("--notify", help="Webhook for the run report: URL, env:VAR, VAR or file:/path.")]
 Gateway = Annotated[str | None, typer.Option("--pushgateway", help="Push run metrics to this Prometheus Pushgateway.")]
 Isolate = Annotated[bool, typer.Option("--isolate", help="Run components whose packages_to_install differ from this env in a cached uv venv.")]
+ProfileOpt = Annotated[Path | None, typer.Option("--profile", help="Read this profile's metadata store (e.g. a stack's Postgres) instead of the local one.")]
 KeepWork = Annotated[bool, typer.Option("--keep-workdirs", help="Keep each attempt's scratch directory.")]
 
 
@@ -102,10 +106,10 @@ def runs(
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
     sort: Annotated[str, typer.Option(help="created_at, cost or duration; prefix - for descending.")] = "-created_at",
-    as_json: JsonOpt = False,
+    profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """List runs, newest first (or by cost/duration)."""
-    runner = _runner()
+    runner = _runner(profile)
     try:
         records = runner.store.list_runs(limit=limit, status=status, pipeline=pipeline, order_by=sort)
     finally:
@@ -126,9 +130,9 @@ def runs(
 
 @app.command()
 @friendly
-def show(run_id: str, as_json: JsonOpt = False) -> None:
+def show(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """One run: its tasks, attempts, metrics and outputs."""
-    runner = _runner()
+    runner = _runner(profile)
     try:
         record = runner.store.get_run(run_id)
         tasks = runner.store.list_tasks(run_id)
@@ -156,9 +160,9 @@ def show(run_id: str, as_json: JsonOpt = False) -> None:
 
 @cache_app.command("ls")
 @friendly
-def cache_ls(limit: Annotated[int, typer.Option()] = 50, as_json: JsonOpt = False) -> None:
+def cache_ls(limit: Annotated[int, typer.Option()] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Cache entries, newest first."""
-    runner = _runner()
+    runner = _runner(profile)
     try:
         entries = runner.store.cache_list(limit=limit)
     finally:
@@ -182,10 +186,10 @@ def cache_ls(limit: Annotated[int, typer.Option()] = 50, as_json: JsonOpt = Fals
 def cache_prune(
     older_than: Annotated[float | None, typer.Option(help="Drop entries older than this many seconds.")] = None,
     all_entries: Annotated[bool, typer.Option("--all", help="Drop every entry.")] = False,
-    as_json: JsonOpt = False,
+    profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Drop expired entries (past their TTL), old ones, or all."""
-    runner = _runner()
+    runner = _runner(profile)
     try:
         removed = runner.store.cache_prune(older_than_s=older_than, expired=True, all=all_entries)
     finally:
@@ -198,11 +202,11 @@ def cache_prune(
 
 @app.command()
 @friendly
-def rightsize(run_id: str, as_json: JsonOpt = False) -> None:
+def rightsize(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Suggest requests and limits per task from the peaks recorded in a run."""
     from conveyor.executor.rightsize import rightsize as suggest
 
-    runner = _runner()
+    runner = _runner(profile)
     try:
         runner.store.get_run(run_id)
         suggestions = suggest(runner.store, run_id)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.executor.backoff import retry_delay
-from conveyor.executor.cachekey import cache_key
 from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.pool import ProcessExit, WorkerPool
@@ -26,6 +25,7 @@ from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.loader import imports_of
 from conveyor.runtime.outcome import RETRYABLE, classify_exit
 from conveyor.stores.artifacts.api import ArtifactStore
@@ -60,16 +60,6 @@ class _Running:
 class _CacheWaitDone:
     id: str
     entry: CacheEntry | None
-
-
-def _key_parameters(component, params: dict[str, Any]) -> dict[str, Any]:
-    """An exit task's final status enters its key by outcome, not by run id: a rerun with the same
-    outcome is a hit, a different outcome (a failure after a success) is not."""
-    out = dict(params)
-    for spec in component.inputs:
-        if spec.style == "final_status" and isinstance(out.get(spec.name), dict):
-            out[spec.name] = {k: v for k, v in out[spec.name].items() if k != "pipeline_job_resource_name"}
-    return out
 
 
 @dataclass
@@ -246,7 +236,7 @@ class Scheduler:
         inst.cache_key = None
         if self.options.use_cache and task.caching:
             component = self.spec.component_of(inst.task)
-            inst.cache_key = cache_key(component, _key_parameters(component, params), arts)
+            inst.cache_key = task_cache_key(component, params, arts)
             if self._try_cache(inst):
                 return
             if not self._claim(inst):

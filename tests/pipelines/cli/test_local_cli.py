@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -107,7 +108,7 @@ def test_notify_endpoint_down_keeps_result_and_is_bounded(cli, pipe, webhook_rec
     assert time.monotonic() - start < 30
 
 
-def test_postgres_metadata_store(cli, pipe, fresh_postgres_db):
+def test_postgres_metadata_store(cli, pipe, fresh_postgres_db, tmp_path):
     env = {"CONVEYOR_METADATA_URL": fresh_postgres_db}
     first = cli("run", str(pipe), "--json", env=env)
     assert first.code == 0, first.err
@@ -115,6 +116,12 @@ def test_postgres_metadata_store(cli, pipe, fresh_postgres_db):
     assert {t["status"] for t in second["tasks"]} == {"cached"}
     runs = cli("runs", "--json", env=env).json
     assert len(runs) == 2
+    # A stack's profile names the same store: runs/show read it with --profile (cluster runs live there).
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"cloud": "aws", "artifact_root": "s3://bucket/runs", "metadata_url": fresh_postgres_db}))
+    via_profile = cli("runs", "--json", "--profile", str(profile)).json
+    assert [r["run_id"] for r in via_profile] == [r["run_id"] for r in runs]
+    assert cli("show", runs[0]["run_id"], "--json", "--profile", str(profile)).json["status"] == "succeeded"
     parts = urlsplit(fresh_postgres_db)
     closed = urlunsplit(parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:1"))
     bad = cli("runs", env={"CONVEYOR_METADATA_URL": closed})

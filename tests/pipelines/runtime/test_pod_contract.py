@@ -8,7 +8,6 @@ import json
 import pytest
 
 from conveyor.compiler.argo.scopes import text_form as compiler_text_form
-from conveyor.executor.scheduler import _key_parameters as scheduler_key_parameters
 from conveyor.ir.errors import PermanentError
 from conveyor.runtime.cachekey import key_parameters
 from conveyor.runtime.outcome import EXIT_PERMANENT
@@ -22,11 +21,10 @@ def test_text_form_matches_the_compiler(value):
     assert text_form(value) == compiler_text_form(value)
 
 
-def test_key_parameters_match_the_local_scheduler():
+def test_final_status_enters_the_key_by_outcome_not_run_id():
     component = pp.exit_pipeline.pipeline_spec.component_of("announce")
     params = {"status": {"state": "FAILED", "error_code": 1, "error_message": "x", "pipeline_task_name": "t",
                          "pipeline_job_resource_name": "run-1"}}
-    assert key_parameters(component, params) == scheduler_key_parameters(component, params)
     assert "pipeline_job_resource_name" not in key_parameters(component, params)["status"]
 
 
