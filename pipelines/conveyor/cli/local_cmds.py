@@ -30,7 +30,7 @@ def _finish(result, as_json: bool) -> None:
 
 
 def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notify, pushgateway, keep_workdirs,
-             isolate=False):
+             isolate=False, metrics_textfile=None):
     from conveyor.executor.run import RunOptions
 
     if parallelism is not None and parallelism < 1:
@@ -41,7 +41,8 @@ def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notif
         notifier_from_target(target)  # validates the reference now, not after the run
     return RunOptions(parallelism=parallelism or 0, use_cache=not no_cache, max_cache_staleness_s=max_cache_staleness,
                       strict_resources=strict_resources, notify=list(notify), pushgateway=pushgateway,
-                      keep_workdirs=keep_workdirs, isolate=isolate)
+                      keep_workdirs=keep_workdirs, isolate=isolate,
+                      metrics_textfile=str(metrics_textfile) if metrics_textfile else None)
 
 
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute every task; still stores results.")]
@@ -50,6 +51,7 @@ Staleness = Annotated[float | None, typer.Option("--max-cache-staleness", help="
 Strict = Annotated[bool, typer.Option("--strict-resources", help="Refuse tasks that request more than this machine has.")]
 Notify = Annotated[list[str], typer.Option("--notify", help="Webhook for the run report: URL, env:VAR, VAR or file:/path.")]
 Gateway = Annotated[str | None, typer.Option("--pushgateway", help="Push run metrics to this Prometheus Pushgateway.")]
+Textfile = Annotated[Path | None, typer.Option("--metrics-textfile", help="Also write run metrics for node-exporter's textfile collector.")]
 Isolate = Annotated[bool, typer.Option("--isolate", help="Run components whose packages_to_install differ from this env in a cached uv venv.")]
 ProfileOpt = Annotated[Path | None, typer.Option("--profile", help="Read this profile's metadata store (e.g. a stack's Postgres) instead of the local one.")]
 KeepWork = Annotated[bool, typer.Option("--keep-workdirs", help="Keep each attempt's scratch directory.")]
@@ -62,7 +64,8 @@ def run(
     param: Annotated[list[str], typer.Option("-p", "--param", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
     no_cache: NoCache = False, parallelism: Parallelism = None, max_cache_staleness: Staleness = None,
     strict_resources: Strict = False, notify: Notify = [], pushgateway: Gateway = None,  # noqa: B006
-    keep_workdirs: KeepWork = False, isolate: Isolate = False, as_json: JsonOpt = False,
+    keep_workdirs: KeepWork = False, isolate: Isolate = False, metrics_textfile: Textfile = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run a pipeline locally: each task in its own process, SQLite metadata, local artifacts."""
     from conveyor.executor.arguments import parse_cli_params
@@ -73,7 +76,7 @@ def run(
     pipeline = find_pipeline(path, name or None)
     spec = pipeline.pipeline_spec
     options = _options(no_cache, parallelism, max_cache_staleness, strict_resources, notify, pushgateway, keep_workdirs,
-                       isolate)
+                       isolate, metrics_textfile)
     runner = _runner()
     try:
         with render.Progress(spec.name, enabled=not as_json) as progress:

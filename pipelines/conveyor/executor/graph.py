@@ -59,6 +59,8 @@ class Instance:
     saved_usd: float | None = None
     peak_rss_mb: float | None = None
     duration_s: float | None = None
+    ready_at: float | None = None  # monotonic time it became ready to launch
+    queue_wait_s: float | None = None  # ready -> started, for the queue-wait metric
 
 
 class RunGraph:

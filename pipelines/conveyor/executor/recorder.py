@@ -67,7 +67,8 @@ class RunRecorder:
                                duration_s=duration, peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s, cost_usd=cost,
                                error=None, now=ended)
         if self.metrics:
-            self.metrics.task_finished(inst.task, "succeeded", duration, peak_rss_mb=peak_rss_mb, cost_usd=cost)
+            self.metrics.task_finished(inst.task, "succeeded", duration, peak_rss_mb=peak_rss_mb, cost_usd=cost,
+                                       queue_wait_s=inst.queue_wait_s)
         return cost
 
     def attempt_failed(self, inst: Instance, attempt_id: int, failure: str, error: str, exit_code: int | None,

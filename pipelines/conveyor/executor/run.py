@@ -28,7 +28,7 @@ from conveyor.metrics.run import RunMetrics
 from conveyor.notify import RunReport, notifier_from_target
 from conveyor.profile import Profile, conveyor_home, local_profile
 from conveyor.stores.artifacts import open_artifact_store
-from conveyor.stores.metadata import MetadataStore, open_metadata_store
+from conveyor.stores.metadata import MetadataStore, MetadataStoreError, open_metadata_store
 
 
 @dataclass
@@ -173,6 +173,12 @@ class LocalRunner:
         except KeyboardInterrupt:
             self.store.set_run_status(run_id, "failed", error="interrupted; `conveyor resume` continues it")
             raise
+        except MetadataStoreError:
+            metrics.metadata_push(False)  # what MetadataDBUnreachable alerts on
+            metrics.run_finished("failed", time.time() - started)
+            self._deliver_metrics(metrics, options)
+            raise
+        metrics.metadata_push(True)
         status = "succeeded" if scheduler.succeeded() else "failed"
         outputs = _pipeline_outputs(spec, graph)
         self.store.set_run_outputs(run_id, outputs)
@@ -183,12 +189,15 @@ class LocalRunner:
         self._deliver(result, metrics, options)
         return result
 
-    def _deliver(self, result: RunResult, metrics: RunMetrics, options: RunOptions) -> None:
+    def _deliver_metrics(self, metrics: RunMetrics, options: RunOptions) -> None:
         gateway = options.pushgateway or self.profile.pushgateway_url
         if gateway:
             metrics.push(gateway)
         if options.metrics_textfile:
             metrics.write_textfile(options.metrics_textfile)
+
+    def _deliver(self, result: RunResult, metrics: RunMetrics, options: RunOptions) -> None:
+        self._deliver_metrics(metrics, options)
         if not options.notify:
             return
         report = run_report(result, self.store)

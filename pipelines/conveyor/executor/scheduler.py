@@ -167,7 +167,7 @@ class Scheduler:
             if self.failing:
                 self._fail(inst, inst.error or "retry cancelled: the run failed")
             else:
-                inst.status = "ready"
+                inst.status, inst.ready_at = "ready", time.monotonic()
                 self.ready.append(iid)
         for run in list(self.running.values()):
             if run.deadline and now >= run.deadline and not run.timed_out:
@@ -241,7 +241,7 @@ class Scheduler:
                 return
             if not self._claim(inst):
                 return
-        inst.status = "ready"
+        inst.status, inst.ready_at = "ready", time.monotonic()
         self.ready.append(inst.id)
 
     def _try_cache(self, inst: Instance, entry: CacheEntry | None = None) -> bool:
@@ -295,7 +295,7 @@ class Scheduler:
         if self._try_cache(inst, event.entry):
             return
         if self._claim(inst):
-            inst.status = "ready"
+            inst.status, inst.ready_at = "ready", time.monotonic()
             self.ready.append(inst.id)
 
     # -- launching ---------------------------------------------------------------------------
@@ -363,6 +363,7 @@ class Scheduler:
         if req.gpu or self.ledger.capacity.gpu:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         started = time.time()
+        inst.queue_wait_s = time.monotonic() - inst.ready_at if inst.ready_at else None
         attempt_id = self.recorder.running(inst, inst.cache_key, started, None)
         inst.status = "running"
         run = _Running(inst, attempt_id, started, request, inst.cache_key,
