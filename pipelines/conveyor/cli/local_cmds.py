@@ -77,12 +77,8 @@ def run(
     spec = pipeline.pipeline_spec
     options = _options(no_cache, parallelism, max_cache_staleness, strict_resources, notify, pushgateway, keep_workdirs,
                        isolate, metrics_textfile)
-    runner = _runner()
-    try:
-        with render.Progress(spec.name, enabled=not as_json) as progress:
-            result = runner.run(spec, params, from_cli=True, options=options, preload=[path], observer=progress)
-    finally:
-        runner.close()
+    with _runner() as runner, render.Progress(spec.name, enabled=not as_json) as progress:
+        result = runner.run(spec, params, from_cli=True, options=options, preload=[path], observer=progress)
     _finish(result, as_json)
 
 
@@ -93,12 +89,8 @@ def resume(
 ) -> None:
     """Continue a failed or killed run; every task that completed is reused, not recomputed."""
     options = _options(False, parallelism, None, False, notify, None, False)
-    runner = _runner()
-    try:
-        with render.Progress(run_id, enabled=not as_json) as progress:
-            result = runner.resume(run_id, options=options, observer=progress)
-    finally:
-        runner.close()
+    with _runner() as runner, render.Progress(run_id, enabled=not as_json) as progress:
+        result = runner.resume(run_id, options=options, observer=progress)
     _finish(result, as_json)
 
 
@@ -112,11 +104,8 @@ def runs(
     profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """List runs, newest first (or by cost/duration)."""
-    runner = _runner(profile)
-    try:
+    with _runner(profile) as runner:
         records = runner.store.list_runs(limit=limit, status=status, pipeline=pipeline, order_by=sort)
-    finally:
-        runner.close()
     rows = [{"run_id": r.run_id, "pipeline": r.pipeline_name, "status": r.status, "duration_s": r.duration_s,
              "cost_usd": r.cost_usd, "created_at": r.created_at} for r in records]
     if as_json:
@@ -135,13 +124,10 @@ def runs(
 @friendly
 def show(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """One run: its tasks, attempts, metrics and outputs."""
-    runner = _runner(profile)
-    try:
+    with _runner(profile) as runner:
         record = runner.store.get_run(run_id)
         tasks = runner.store.list_tasks(run_id)
         metrics = runner.store.list_metrics(run_id)
-    finally:
-        runner.close()
     data = {"run_id": record.run_id, "pipeline": record.pipeline_name, "status": record.status,
             "error": record.error, "duration_s": record.duration_s, "arguments": record.arguments,
             "outputs": record.outputs, "cost_usd": record.cost_usd,
@@ -165,11 +151,8 @@ def show(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> N
 @friendly
 def cache_ls(limit: Annotated[int, typer.Option()] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Cache entries, newest first."""
-    runner = _runner(profile)
-    try:
+    with _runner(profile) as runner:
         entries = runner.store.cache_list(limit=limit)
-    finally:
-        runner.close()
     rows = [{"key": e.key[:16], "source": f"{e.source_run_id}/{e.source_task_id}", "created_at": e.created_at,
              "duration_s": e.duration_s, "ttl_s": e.ttl_s} for e in entries]
     if as_json:
@@ -192,11 +175,8 @@ def cache_prune(
     profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Drop expired entries (past their TTL), old ones, or all."""
-    runner = _runner(profile)
-    try:
+    with _runner(profile) as runner:
         removed = runner.store.cache_prune(older_than_s=older_than, expired=True, all=all_entries)
-    finally:
-        runner.close()
     if as_json:
         render.print_json({"removed": removed})
     else:
@@ -209,12 +189,9 @@ def rightsize(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False)
     """Suggest requests and limits per task from the peaks recorded in a run."""
     from conveyor.executor.rightsize import rightsize as suggest
 
-    runner = _runner(profile)
-    try:
+    with _runner(profile) as runner:
         runner.store.get_run(run_id)
         suggestions = suggest(runner.store, run_id)
-    finally:
-        runner.close()
     if as_json:
         render.print_json([s.to_dict() for s in suggestions])
         return

@@ -122,6 +122,12 @@ class LocalRunner:
             self._store.close()
             self._store = None
 
+    def __enter__(self) -> LocalRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def run(self, spec: PipelineSpec, arguments: dict[str, Any] | None = None, *, from_cli: bool = False,
             options: RunOptions | None = None, preload: list[str] | None = None,
             observer: Callable[[str, Instance], None] | None = None, run_id: str | None = None) -> RunResult:
