@@ -26,7 +26,7 @@ from conveyor.ir.validate import validate
 from conveyor.metrics.cost import estimate_task_cost, prices_from_profile
 from conveyor.metrics.run import RunMetrics
 from conveyor.notify import RunReport, notifier_from_target
-from conveyor.profile import Profile, conveyor_home, local_profile
+from conveyor.profile import Profile, ProfileError, conveyor_home, local_profile
 from conveyor.stores.artifacts import open_artifact_store
 from conveyor.stores.metadata import MetadataStore, MetadataStoreError, open_metadata_store
 
@@ -108,7 +108,11 @@ class LocalRunner:
     def __init__(self, profile: Profile | None = None, home: Path | None = None):
         self.home = home or conveyor_home()
         self.profile = profile or local_profile(self.home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a bare "[Errno 17] File exists" names neither the setting nor the fix
+            raise ProfileError(f"conveyor home {self.home} (CONVEYOR_HOME) cannot be created: "
+                               f"{exc.strerror or exc}; point CONVEYOR_HOME at a writable folder") from None
         self._store: MetadataStore | None = None
 
     @property
