@@ -1,4 +1,4 @@
-"""Cluster commands: compile, submit, schedule. Parse, call ``conveyor.launcher``, render.
+"""Cluster commands: compile, submit, schedule, sync. Parse, call ``conveyor.launcher``, render.
 
 Profiles come from ``--profile profile.json`` (``pulumi stack output --json --show-secrets
 profile > profile.json``) or ``--stack NAME`` (needs the Pulumi CLI). A bad profile, pipeline or
@@ -145,3 +145,26 @@ def schedule_cmd(
     else:
         render.console.print(f"scheduled [bold]{spec.name}[/] as CronWorkflow {info['namespace']}/{info['name']} "
                              f"({cron})")
+
+
+@app.command("sync")
+@friendly
+def sync_cmd(profile: ProfileOpt = None, stack: StackOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the final state of runs whose Workflow ended unwatched (scheduled runs); idempotent."""
+    from conveyor.launcher import sync
+
+    prof = _profile(profile, stack)
+    results = sync(prof)
+    if as_json:
+        render.print_json([r.to_dict() for r in results])
+        return
+    changed = [r for r in results if r.action in ("closed", "created", "unreadable")]
+    for r in changed:
+        style = render.STATUS_STYLE.get(r.status or "", "")
+        status = f"[{style}]{r.status}[/]" if style else str(r.status)
+        line = f"  {r.workflow:<40} {r.action:<10} {status}" + (f"  {r.error}" if r.error else "")
+        render.console.print(line, highlight=False)
+    count = {a: sum(r.action == a for r in results) for a in ("closed", "created", "running", "unchanged", "unreadable")}
+    render.console.print(f"{len(results)} Workflow(s) in {prof.namespace}: {count['closed'] + count['created']} "
+                         f"recorded, {count['running']} still running, {count['unchanged']} already final"
+                         + (f", {count['unreadable']} unreadable" if count["unreadable"] else ""))

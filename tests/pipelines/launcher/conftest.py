@@ -52,6 +52,22 @@ class RecordingCustomObjectsApi:
             obj["status"] = self.statuses.popleft() if len(self.statuses) > 1 else self.statuses[0]
         return obj
 
+    def list_namespaced_custom_object(self, group, version, namespace, plural, label_selector=None, limit=None,
+                                      _continue=None, **kwargs):
+        """Label selectors of the forms ``key`` and ``key=value`` (comma-joined), paged by ``limit``."""
+        self.calls.append(("list", {"namespace": namespace, "plural": plural, "label_selector": label_selector,
+                                    "limit": limit, "continue": _continue}))
+        wanted = [term.partition("=") for term in (label_selector or "").split(",") if term]
+        items = []
+        for (ns, kind, _name), obj in sorted(self.objects.items()):
+            labels = obj["metadata"].get("labels") or {}
+            if ns == namespace and kind == plural and all(
+                    key in labels and (not eq or labels[key] == value) for key, eq, value in wanted):
+                items.append(copy.deepcopy(obj))
+        start = int(_continue or 0)
+        end = len(items) if limit is None else start + limit
+        return {"items": items[start:end], "metadata": {"continue": str(end) if end < len(items) else None}}
+
     def replace_namespaced_custom_object(self, group, version, namespace, plural, name, body, **kwargs):
         self.calls.append(("replace", {"namespace": namespace, "plural": plural, "name": name,
                                        "body": copy.deepcopy(body)}))
