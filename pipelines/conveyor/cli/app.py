@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from conveyor.cli import render
 
@@ -45,7 +46,8 @@ def friendly(fn):
             message = describe_error(exc)
             if message is None:
                 raise
-            render.errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+            # escaped: "[...]" in a message (shard[3], gpu_pools[a10g]) is text, not rich markup
+            render.errors.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
             raise typer.Exit(EXIT_USAGE) from None
 
     return wrapper

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -105,12 +106,12 @@ def run_summary(result: dict[str, Any]) -> None:
     for failed in (t for t in tasks if t["status"] == "failed"):
         kind = failed.get("failure_class") or "error"
         retried = "retried" if (failed.get("attempts") or 0) > 1 else "not retried"
-        console.print(f"[red]✗ {failed['name']}[/] ({kind}, {retried}, {failed.get('attempts')} attempt(s)): "
-                      f"{failed.get('error')}")
+        console.print(f"[red]✗ {escape(failed['name'])}[/] ({kind}, {retried}, {failed.get('attempts')} attempt(s)): "
+                      f"{escape(str(failed.get('error')))}")
     for warning in result.get("warnings") or []:
-        errors.print(f"[yellow]warning:[/] {warning}")
+        errors.print(f"[yellow]warning:[/] {escape(warning)}")
     if result.get("outputs"):
-        console.print("outputs: " + json.dumps(result["outputs"], default=str)[:500])
+        console.print("outputs: " + escape(json.dumps(result["outputs"], default=str)[:500]))
 
 
 def print_json(data: Any) -> None:
