@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.services.common import find_binary, unavailable
+from tests.services.prometheus import promtool_path
 
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = REPO / "components" / "assets" / "monitoring"
@@ -39,15 +39,8 @@ SEVERITIES = {"critical", "warning", "info"}
 _DURATION_VARS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h"}
 
 
-def promtool() -> str:
-    path = find_binary("promtool", "prometheus")
-    if path is None:
-        unavailable("promtool is not on PATH (Debian package `prometheus`)")
-    return path
-
-
 def run_promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run([promtool_path(), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def rule_files() -> list[Path]:

@@ -3,6 +3,10 @@
 Two simulated runs of one pipeline, each a fresh RunMetrics (as two `conveyor run` processes
 would be), so the test also proves the merge: counters keep growing across processes instead of
 being overwritten, which is what every `increase()` in the alert rules relies on.
+
+The servers are the session's (tests/services/prometheus.py); this module empties the gateway
+once before its tests, since the merge assertions count from zero, and every test pushes its own
+pipeline name.
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ import pytest
 from conveyor.metrics import RunMetrics
 
 pytestmark = pytest.mark.services
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _empty_gateway(pushgateway_server):
+    """Wipe the session's gateway once for this module: the merge tests count from zero."""
+    pushgateway_server.wipe()
 
 PIPE = "e2e-demo"
 
@@ -39,50 +49,50 @@ def simulated_run(gateway_url: str, *, fail_train: bool) -> RunMetrics:
     return m
 
 
-def test_counters_and_histograms_reach_prometheus_and_accumulate_across_runs(pushgateway, prometheus):
-    simulated_run(pushgateway.url, fail_train=False)
+def test_counters_and_histograms_reach_prometheus_and_accumulate_across_runs(pushgateway_server, prometheus_server):
+    simulated_run(pushgateway_server.url, fail_train=False)
     sel = f'pipeline="{PIPE}",instance="ci-runner",job="conveyor"'
-    prometheus.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
-    prometheus.wait_value(f'conveyor_runs_finished_total{{{sel},status="succeeded"}}', 1)
-    prometheus.wait_value(f'conveyor_task_duration_seconds_count{{{sel},task="train"}}', 1)
-    prometheus.wait_value(f'conveyor_task_duration_seconds_sum{{{sel},task="train"}}', 12.0)
-    prometheus.wait_value(f'conveyor_task_duration_seconds_bucket{{{sel},task="train",le="15"}}', 1)
-    prometheus.wait_value(f'conveyor_task_duration_seconds_bucket{{{sel},task="train",le="5"}}', 0)
-    prometheus.wait_value(f'conveyor_cache_hits_total{{{sel},task="prep"}}', 1)
-    prometheus.wait_value(f"conveyor_cache_saved_seconds_total{{{sel}}}", 40.0)
+    prometheus_server.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
+    prometheus_server.wait_value(f'conveyor_runs_finished_total{{{sel},status="succeeded"}}', 1)
+    prometheus_server.wait_value(f'conveyor_task_duration_seconds_count{{{sel},task="train"}}', 1)
+    prometheus_server.wait_value(f'conveyor_task_duration_seconds_sum{{{sel},task="train"}}', 12.0)
+    prometheus_server.wait_value(f'conveyor_task_duration_seconds_bucket{{{sel},task="train",le="15"}}', 1)
+    prometheus_server.wait_value(f'conveyor_task_duration_seconds_bucket{{{sel},task="train",le="5"}}', 0)
+    prometheus_server.wait_value(f'conveyor_cache_hits_total{{{sel},task="prep"}}', 1)
+    prometheus_server.wait_value(f"conveyor_cache_saved_seconds_total{{{sel}}}", 40.0)
 
-    simulated_run(pushgateway.url, fail_train=True)
-    prometheus.wait_value(f"conveyor_runs_started_total{{{sel}}}", 2)
-    prometheus.wait_value(f'conveyor_runs_finished_total{{{sel},status="succeeded"}}', 1)
-    prometheus.wait_value(f'conveyor_runs_finished_total{{{sel},status="failed"}}', 1)
-    prometheus.wait_value(f'sum(conveyor_task_duration_seconds_count{{{sel},task="train"}})', 2)
-    prometheus.wait_value(f"conveyor_cache_saved_seconds_total{{{sel}}}", 80.0)
-    prometheus.wait_value(f'conveyor_task_retries_total{{{sel},reason="preempted"}}', 1)
-    prometheus.wait_value(f'conveyor_task_cost_dollars_total{{{sel},pool="gpu-a10g-spot"}}', 0.007)
-    prometheus.wait_value(
+    simulated_run(pushgateway_server.url, fail_train=True)
+    prometheus_server.wait_value(f"conveyor_runs_started_total{{{sel}}}", 2)
+    prometheus_server.wait_value(f'conveyor_runs_finished_total{{{sel},status="succeeded"}}', 1)
+    prometheus_server.wait_value(f'conveyor_runs_finished_total{{{sel},status="failed"}}', 1)
+    prometheus_server.wait_value(f'sum(conveyor_task_duration_seconds_count{{{sel},task="train"}})', 2)
+    prometheus_server.wait_value(f"conveyor_cache_saved_seconds_total{{{sel}}}", 80.0)
+    prometheus_server.wait_value(f'conveyor_task_retries_total{{{sel},reason="preempted"}}', 1)
+    prometheus_server.wait_value(f'conveyor_task_cost_dollars_total{{{sel},pool="gpu-a10g-spot"}}', 0.007)
+    prometheus_server.wait_value(
         f'conveyor_task_peak_memory_bytes_bucket{{{sel},task="train",le="5.36870912e+08"}}', 2
     )
     # The quantile the dashboards plot is computable from what was pushed.
     p50 = (
         f'histogram_quantile(0.5, sum by (le) (conveyor_task_duration_seconds_bucket{{{sel},task="train"}}))'
     )
-    prometheus.wait_value(p50, 10.0)
+    prometheus_server.wait_value(p50, 10.0)
 
 
-def test_a_second_push_from_the_same_process_does_not_double_count(pushgateway, prometheus):
+def test_a_second_push_from_the_same_process_does_not_double_count(pushgateway_server, prometheus_server):
     m = RunMetrics("e2e-repush", instance="ci-runner")
     m.run_started()
-    assert m.push(pushgateway.url)
+    assert m.push(pushgateway_server.url)
     m.task_finished("a", "succeeded", 1.0)
-    assert m.push(pushgateway.url)
-    assert m.push(pushgateway.url)
+    assert m.push(pushgateway_server.url)
+    assert m.push(pushgateway_server.url)
     sel = 'pipeline="e2e-repush"'
-    prometheus.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
-    prometheus.wait_value(f'conveyor_cache_misses_total{{{sel},task="a"}}', 1)
+    prometheus_server.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
+    prometheus_server.wait_value(f'conveyor_cache_misses_total{{{sel},task="a"}}', 1)
 
 
 def test_push_to_a_dead_gateway_warns_counts_and_is_reported_by_the_next_push(
-    pushgateway, prometheus, caplog
+    pushgateway_server, prometheus_server, caplog
 ):
     from tests.services.common import free_port
 
@@ -91,27 +101,27 @@ def test_push_to_a_dead_gateway_warns_counts_and_is_reported_by_the_next_push(
     dead = f"http://127.0.0.1:{free_port()}"
     assert m.push(dead, timeout=0.5) is False
     assert "delivery to Pushgateway" in caplog.text
-    assert m.push(pushgateway.url) is True
+    assert m.push(pushgateway_server.url) is True
     sel = 'pipeline="e2e-deadgw"'
-    prometheus.wait_value(f"conveyor_metrics_push_failures_total{{{sel}}}", 1)
-    prometheus.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
+    prometheus_server.wait_value(f"conveyor_metrics_push_failures_total{{{sel}}}", 1)
+    prometheus_server.wait_value(f"conveyor_runs_started_total{{{sel}}}", 1)
 
 
-def test_pipeline_names_with_slashes_and_quotes_merge_into_their_own_group(pushgateway, prometheus):
+def test_pipeline_names_with_slashes_and_quotes_merge_into_their_own_group(pushgateway_server, prometheus_server):
     """The grouping key goes into the URL (base64 for '/') and the merge reads it back escaped."""
     name = 'team/a "quoted"'
     for _ in range(2):
         m = RunMetrics(name, instance="ci-runner")
         m.run_started()
-        assert m.push(pushgateway.url)
-    prometheus.wait_value('conveyor_runs_started_total{pipeline="team/a \\"quoted\\""}', 2)
+        assert m.push(pushgateway_server.url)
+    prometheus_server.wait_value('conveyor_runs_started_total{pipeline="team/a \\"quoted\\""}', 2)
 
 
 def test_the_real_server_loads_every_rule_and_a_pushed_failure_raises_metadata_db_unreachable(
-    pushgateway, prometheus
+    pushgateway_server, prometheus_server
 ):
     """Runtime metric → Pushgateway → Prometheus rule evaluation → alert (pending: `for` is 1m)."""
-    groups = prometheus.get("/api/v1/rules")["groups"]
+    groups = prometheus_server.get("/api/v1/rules")["groups"]
     assert {g["name"] for g in groups} >= {
         "conveyor-pipelines",
         "conveyor-gpu",
@@ -121,10 +131,10 @@ def test_the_real_server_loads_every_rule_and_a_pushed_failure_raises_metadata_d
     m = RunMetrics("e2e-dbdown", instance="ci-runner")
     m.metadata_push(ok=True)
     m.metadata_push(ok=False)
-    assert m.push(pushgateway.url)
+    assert m.push(pushgateway_server.url)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        alerts = prometheus.get("/api/v1/alerts")["alerts"]
+        alerts = prometheus_server.get("/api/v1/alerts")["alerts"]
         mine = [a for a in alerts if a["labels"].get("pipeline") == "e2e-dbdown"]
         if mine:
             assert mine[0]["labels"]["alertname"] == "MetadataDBUnreachable"
@@ -135,7 +145,7 @@ def test_the_real_server_loads_every_rule_and_a_pushed_failure_raises_metadata_d
         pytest.fail(f"MetadataDBUnreachable never became pending; alerts: {alerts}")
     unhealthy = [
         r["name"]
-        for g in prometheus.get("/api/v1/rules")["groups"]
+        for g in prometheus_server.get("/api/v1/rules")["groups"]
         for r in g["rules"]
         if r["health"] == "err"
     ]

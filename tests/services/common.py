@@ -14,6 +14,9 @@ small:
   ``CONVEYOR_REQUIRE_SERVICES=1`` says a missing service is a broken build);
 * ``find_binary`` looks a binary up and, only when explicitly allowed, apt-installs it;
 * ``docker_available`` says whether testcontainers can be used instead of binaries;
+* ``running`` holds a started process for a fixture's lifetime (log on failure, cleanup);
+* ``http_ok`` is the readiness probe of the HTTP services, ``serve_in_thread`` runs the
+  in-process ones (webhook receiver, S3 fault proxy);
 * a report hook attaches the tail of each service's log to a failing test that
   used it, so a CI failure shows what the server said.
 """
@@ -26,8 +29,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -225,6 +231,42 @@ def start_with_retries(make: Callable[[], ServiceProcess], ready_for: Callable[[
     name = last.name if last else "service"
     unavailable(f"{name} could not start: {error}", last.log_tail() if last else None)
     raise AssertionError("unreachable")
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    """Readiness probe: ``url`` answers 2xx/3xx (urlopen raises on 4xx/5xx and on a refused port)."""
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status < 400
+
+
+@contextlib.contextmanager
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[str]:
+    """An in-process HTTP server on a free loopback port (the OS picks it, so no race); yields its
+    base URL and shuts it down afterwards. For servers whose behaviour the tests script."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def running(fixture_name: str, make: Callable[[], ServiceProcess],
+            ready_for: Callable[[ServiceProcess], Callable[[], bool]], timeout: float = 20.0) -> Iterator[ServiceProcess]:
+    """A started service (``start_with_retries``) for the life of a fixture: registered so failing
+    tests show its log, then stopped and its work dir removed, whatever the test did."""
+    proc = start_with_retries(make, ready_for, timeout=timeout)
+    register(fixture_name, proc)
+    try:
+        yield proc
+    finally:
+        unregister(fixture_name)
+        proc.stop()
+        cleanup_dir(proc.workdir)
 
 
 def register(fixture_name: str, service: ServiceProcess) -> None:

@@ -74,14 +74,8 @@ def gcs_endpoint() -> Iterator[GCSEndpoint]:
         proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         return proc
 
-    proc = common.start_with_retries(make, lambda p: lambda: _ready(p.url))  # type: ignore[attr-defined]
-    common.register("gcs_endpoint", proc)
-    try:
+    with common.running("gcs_endpoint", make, lambda p: lambda: _ready(p.url)) as proc:  # type: ignore[attr-defined]
         yield GCSEndpoint(endpoint=proc.url)  # type: ignore[attr-defined]
-    finally:
-        common.unregister("gcs_endpoint")
-        proc.stop()
-        common.cleanup_dir(workdir)
 
 
 def _container_endpoint() -> Iterator[GCSEndpoint]:

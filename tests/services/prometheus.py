@@ -5,7 +5,12 @@ scrape with ``honor_labels``; the alert rules are checked with ``promtool``.  On
 the real programs prove the metric names, labels and rules agree.
 
 Prometheus scrapes the gateway every second (``SCRAPE_INTERVAL_S``), so a pushed
-metric is queryable within ~2 s; ``prometheus_server.poll()`` waits for that.
+metric is queryable within ~2 s; ``prometheus_server.poll()`` waits for that. It also
+loads and evaluates the alert rules the monitoring component deploys (``RULES_DIR``),
+so the monitoring tests see them fire on pushed metrics.
+
+Both servers live for the whole session: tests keep apart by pipeline name, and a
+module that needs an empty gateway calls ``pushgateway_server.wipe()``.
 Binaries come from the Debian packages ``prometheus`` (with promtool) and
 ``prometheus-pushgateway``; with a Docker engine, the ``prom/*`` images are used.
 """
@@ -25,13 +30,10 @@ import pytest
 from tests.services import common
 
 SCRAPE_INTERVAL_S = 1
+RULES_DIR = Path(__file__).resolve().parents[2] / "components" / "assets" / "monitoring" / "rules"
+CONTAINER_RULES_DIR = "/etc/prometheus/rules"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.2"
 PUSHGATEWAY_IMAGE = "prom/pushgateway:v1.9.0"
-
-
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=1) as resp:
-        return resp.status == 200
 
 
 @dataclass
@@ -82,17 +84,25 @@ class PrometheusServer:
         self.poll(expr, timeout, lambda r: len(r) == 1 and abs(float(r[0]["value"][1]) - expected) < 1e-9)
         return expected
 
+    def get(self, path: str) -> dict:
+        """``data`` of a successful HTTP API answer, e.g. ``get("/api/v1/rules")``."""
+        with urllib.request.urlopen(self.url + path, timeout=5) as resp:
+            body = json.load(resp)
+        assert body["status"] == "success", body
+        return body["data"]
+
     def targets(self) -> list[dict]:
-        with urllib.request.urlopen(self.url + "/api/v1/targets", timeout=5) as resp:
-            return json.load(resp)["data"]["activeTargets"]
+        return self.get("/api/v1/targets")["activeTargets"]
 
 
-def prometheus_config(pushgateway_hostport: str) -> str:
-    """Scrape the gateway as kube-prometheus-stack does: honor_labels keeps the pushed job/instance."""
+def prometheus_config(pushgateway_hostport: str, rules_dir: Path | str = RULES_DIR) -> str:
+    """Scrape the gateway as kube-prometheus-stack does (honor_labels keeps the pushed job and
+    instance) and evaluate the deployed rules, so alerts are tested against real scrapes."""
     return (
         "global:\n"
         f"  scrape_interval: {SCRAPE_INTERVAL_S}s\n"
         f"  evaluation_interval: {SCRAPE_INTERVAL_S}s\n"
+        f"rule_files: ['{rules_dir}/*.yaml']\n"
         "scrape_configs:\n"
         "  - job_name: pushgateway\n"
         "    honor_labels: true\n"
@@ -101,7 +111,8 @@ def prometheus_config(pushgateway_hostport: str) -> str:
     )
 
 
-def _binary(*names: str, apt_package: str) -> str:
+def find_or_unavailable(*names: str, apt_package: str) -> str:
+    """The first of ``names`` on PATH; otherwise skip (or fail under CONVEYOR_REQUIRE_SERVICES=1)."""
     for name in names:
         found = common.find_binary(name, apt_package)
         if found:
@@ -111,10 +122,14 @@ def _binary(*names: str, apt_package: str) -> str:
     raise AssertionError("unreachable")
 
 
+def promtool_path() -> str:
+    """Path of the promtool binary (comes with the Debian ``prometheus`` package)."""
+    return find_or_unavailable("promtool", apt_package="prometheus")
+
+
 @pytest.fixture(scope="session")
 def promtool() -> str:
-    """Path of the promtool binary (comes with the Debian ``prometheus`` package)."""
-    return _binary("promtool", apt_package="prometheus")
+    return promtool_path()
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +156,7 @@ def pushgateway_server(_prometheus_network) -> Iterator[PushgatewayServer]:
     if _prometheus_network is not None:
         yield from _pushgateway_container(_prometheus_network)
         return
-    binary = _binary("prometheus-pushgateway", "pushgateway", apt_package="prometheus-pushgateway")
+    binary = find_or_unavailable("prometheus-pushgateway", "pushgateway", apt_package="prometheus-pushgateway")
     workdir = common.service_dir("pushgateway")
 
     def make() -> common.ServiceProcess:
@@ -152,27 +167,24 @@ def pushgateway_server(_prometheus_network) -> Iterator[PushgatewayServer]:
         proc.hostport = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
         return proc
 
-    proc = common.start_with_retries(make, lambda p: lambda: _http_ok(f"http://{p.hostport}/-/ready"))  # type: ignore[attr-defined]
-    common.register("pushgateway_server", proc)
-    try:
+    with common.running("pushgateway_server", make, lambda p: lambda: common.http_ok(f"http://{p.hostport}/-/ready")) as proc:  # type: ignore[attr-defined]
         yield PushgatewayServer(url=f"http://{proc.hostport}", hostport=proc.hostport)  # type: ignore[attr-defined]
-    finally:
-        common.unregister("pushgateway_server")
-        proc.stop()
-        common.cleanup_dir(workdir)
 
 
 @pytest.fixture(scope="session")
 def prometheus_server(pushgateway_server: PushgatewayServer, _prometheus_network) -> Iterator[PrometheusServer]:
-    """Prometheus on a free loopback port scraping the session's Pushgateway every second."""
+    """Prometheus on a free loopback port scraping the session's Pushgateway every second and
+    evaluating the alert rules the monitoring component deploys."""
     workdir = common.service_dir("prometheus")
     config = workdir / "prometheus.yml"
-    config.write_text(prometheus_config(pushgateway_server.hostport))
+    in_container = _prometheus_network is not None
+    config.write_text(prometheus_config(pushgateway_server.hostport,
+                                        CONTAINER_RULES_DIR if in_container else RULES_DIR))
     config.chmod(0o644)
-    if _prometheus_network is not None:
+    if in_container:
         yield from _prometheus_container(_prometheus_network, workdir)
         return
-    binary = _binary("prometheus", apt_package="prometheus")
+    binary = find_or_unavailable("prometheus", apt_package="prometheus")
 
     def make() -> common.ServiceProcess:
         port = common.free_port()
@@ -182,14 +194,8 @@ def prometheus_server(pushgateway_server: PushgatewayServer, _prometheus_network
         proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         return proc
 
-    proc = common.start_with_retries(make, lambda p: lambda: _http_ok(p.url + "/-/ready"), timeout=30)  # type: ignore[attr-defined]
-    common.register("prometheus_server", proc)
-    try:
+    with common.running("prometheus_server", make, lambda p: lambda: common.http_ok(p.url + "/-/ready"), timeout=30) as proc:  # type: ignore[attr-defined]
         yield PrometheusServer(url=proc.url)  # type: ignore[attr-defined]
-    finally:
-        common.unregister("prometheus_server")
-        proc.stop()
-        common.cleanup_dir(workdir)
 
 
 # --- containers (used only where a Docker engine answers) ----------------------------------------
@@ -198,7 +204,7 @@ def _wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if _http_ok(url):
+            if common.http_ok(url):
                 return
         except OSError:
             pass
@@ -229,6 +235,7 @@ def _prometheus_container(network, workdir: Path) -> Iterator[PrometheusServer]:
     try:
         container = (DockerContainer(PROMETHEUS_IMAGE)
                      .with_volume_mapping(str(workdir / "prometheus.yml"), "/etc/prometheus/prometheus.yml", "ro")
+                     .with_volume_mapping(str(RULES_DIR), CONTAINER_RULES_DIR, "ro")
                      .with_exposed_ports(9090).with_network(network))
         container.start()
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9090)}"

@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -72,11 +72,6 @@ class S3Endpoint:
         }
 
 
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=1) as resp:
-        return resp.status < 500
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[S3Endpoint]:
     """A moto S3 server on a free loopback port (a container when Docker answers)."""
@@ -93,14 +88,8 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
         proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         return proc
 
-    proc = common.start_with_retries(make, lambda p: lambda: _http_ok(p.url + "/moto-api/"))  # type: ignore[attr-defined]
-    common.register("s3_endpoint", proc)
-    try:
+    with common.running("s3_endpoint", make, lambda p: lambda: common.http_ok(p.url + "/moto-api/")) as proc:  # type: ignore[attr-defined]
         yield S3Endpoint(endpoint_url=proc.url)  # type: ignore[attr-defined]
-    finally:
-        common.unregister("s3_endpoint")
-        proc.stop()
-        common.cleanup_dir(workdir)
 
 
 def _container_endpoint() -> Iterator[S3Endpoint]:
@@ -229,16 +218,8 @@ def _make_handler(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
 def _s3_proxy_session(s3_endpoint: S3Endpoint) -> Iterator[FaultyProxy]:
     proxy = FaultyProxy(endpoint_url="", upstream=s3_endpoint.endpoint_url, access_key=s3_endpoint.access_key,
                         secret_key=s3_endpoint.secret_key, region=s3_endpoint.region)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(proxy))
-    server.daemon_threads = True
-    proxy.endpoint_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="s3-faulty-proxy", daemon=True)
-    thread.start()
-    try:
+    with common.serve_in_thread(_make_handler(proxy), "s3-faulty-proxy") as proxy.endpoint_url:
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -25,10 +25,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.services import common
 
 SLACK_PATH = "/services/T000CONVEYOR/B000TEST/XXXXXXXXXXXXXXXXXXXXXXXX"
 
@@ -197,17 +199,11 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture(scope="session")
 def _webhook_server() -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
-    receiver.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.reset()
-        server.shutdown()
-        server.server_close()
+    with common.serve_in_thread(_handler(receiver), "webhook-receiver") as receiver.base_url:
+        try:
+            yield receiver
+        finally:
+            receiver.reset()
 
 
 @pytest.fixture
