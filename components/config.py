@@ -4,11 +4,13 @@ Why one typed model: platform teams edit `stacks/Pulumi.<stack>.yaml` by hand. A
 fail before any cloud call, with a message that names the key, the bad value and what is allowed.
 Why environment-aware defaults: dev stacks should be cheap and disposable, prod stacks must not
 lose data. The defaults encode that difference; prod also *rejects* unsafe overrides.
+The per-key section models (teams, GPU pools, network, ...) live in `config_sections.py` and are
+re-exported here; the pins and everything that needs the whole stack (cross-key rules, defaults
+by environment and cloud) stay in this file.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from typing import Any, Literal
@@ -16,6 +18,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components import catalog
+from components.config_sections import (
+    Argo,
+    Database,
+    FrozenModel,
+    GpuPool,
+    Monitoring,
+    Network,
+    ObjectStore,
+    SystemPool,
+    Team,
+    dns_label,
+)
+
+__all__ = [  # the sections are re-exported: components import everything config from here
+    "ALLOWED_CHART_REPOS", "CLOUDS", "CONFIG_NAMESPACE", "ENVIRONMENTS", "GPU_TAINT", "TYPE_PREFIX", "VERSIONS",
+    "WORKFLOW_SERVICE_ACCOUNT", "Argo", "ChartPin", "ConfigError", "Database", "GpuPool", "Monitoring", "Network",
+    "ObjectStore", "StackConfig", "SystemPool", "Team", "Versions", "type_token",
+]
 
 TYPE_PREFIX = "conveyor:platform:"
 CONFIG_NAMESPACE = "conveyor"
@@ -23,7 +43,6 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 CLOUDS = ("aws", "gcp", "existing")
 WORKFLOW_SERVICE_ACCOUNT = "conveyor-workflow"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
 def type_token(name: str) -> str:
@@ -81,151 +100,6 @@ VERSIONS = Versions()
 ALLOWED_CHART_REPOS = tuple(sorted({c.repo for c in VERSIONS.charts()}))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS label; allowed: lowercase letters, digits and '-', 1-40 chars"
-        )
-    return value
-
-
-class Team(_Model):
-    """An ML team: gets namespace `ml-<name>`, a workflow service account and quotas."""
-
-    name: str
-    gpu_quota: int = Field(default=4, ge=0, le=512)
-    cpu_quota: str = "64"
-    memory_quota: str = "256Gi"
-    max_pods: int = Field(default=200, ge=1)
-
-    _check_name = field_validator("name")(classmethod(lambda cls, v: _dns_label(v)))
-
-    @property
-    def namespace(self) -> str:
-        return f"ml-{self.name}"
-
-
-class GpuPool(_Model):
-    """A GPU node pool from config. Spot pools get an on-demand twin as fallback."""
-
-    name: str
-    accelerator: str
-    instance_type: str | None = None
-    gpus_per_node: int = Field(default=1, ge=1, le=16)
-    min_nodes: int = Field(default=0, ge=0)
-    max_nodes: int = Field(default=4, ge=0, le=1000)
-    spot: bool = True
-    fallback: bool = True
-
-    _check_name = field_validator("name")(classmethod(lambda cls, v: _dns_label(v)))
-
-    @model_validator(mode="after")
-    def _min_le_max(self) -> GpuPool:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(
-                f"min_nodes={self.min_nodes} is greater than max_nodes={self.max_nodes}; allowed: min_nodes <= max_nodes"
-            )
-        return self
-
-    @property
-    def fallback_name(self) -> str | None:
-        return f"{self.name}-ondemand" if self.spot and self.fallback else None
-
-
-class SystemPool(_Model):
-    instance_type: str | None = None
-    min_nodes: int = Field(default=1, ge=1)
-    max_nodes: int = Field(default=3, ge=1)
-
-    @model_validator(mode="after")
-    def _min_le_max(self) -> SystemPool:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes={self.min_nodes} is greater than max_nodes={self.max_nodes}")
-        return self
-
-
-class Network(_Model):
-    """Cluster networking. `api_allowed_cidrs` empty = private API endpoint only."""
-
-    vpc_cidr: str = "10.40.0.0/16"
-    availability_zones: int = Field(default=2, ge=2, le=3)
-    api_allowed_cidrs: list[str] = []
-    master_cidr: str = "172.16.0.0/28"
-
-    @field_validator("vpc_cidr", "master_cidr")
-    @classmethod
-    def _cidr(cls, v: str) -> str:
-        ipaddress.ip_network(v)  # raises ValueError naming the value
-        return v
-
-    @field_validator("api_allowed_cidrs")
-    @classmethod
-    def _cidrs(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            if ipaddress.ip_network(cidr).prefixlen == 0:
-                raise ValueError(f"{cidr!r} opens the API server to the internet; allowed: specific CIDRs")
-        return v
-
-
-class ObjectStore(_Model):
-    bucket: str | None = None
-    prefix: str = "pipelines"
-    noncurrent_expire_days: int = Field(default=30, ge=1)
-    transition_after_days: int | None = Field(default=None, ge=30)
-    force_destroy: bool | None = None
-    # Existing clusters only: "in-cluster" installs SeaweedFS; "external" uses endpoint + credentials.
-    mode: Literal["in-cluster", "external"] = "in-cluster"
-    endpoint: str | None = None
-    access_key_id: str | None = None
-    size: str = "50Gi"
-
-
-class Database(_Model):
-    instance_class: str | None = None
-    storage_gb: int | None = Field(default=None, ge=10)
-    backup_retention_days: int | None = Field(default=None, ge=0, le=35)
-    high_availability: bool | None = None
-    deletion_protection: bool | None = None
-
-
-class Argo(_Model):
-    auth_mode: Literal["client", "sso"] = "client"
-    sso_issuer: str | None = None
-    parallelism: int = Field(default=50, ge=1)
-    namespace_parallelism: int = Field(default=20, ge=1)
-    pod_gc_strategy: Literal[
-        "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"
-    ] = "OnPodSuccess"
-    archive_ttl: str = "30d"
-
-    @field_validator("auth_mode", mode="before")
-    @classmethod
-    def _no_server(cls, v: Any) -> Any:
-        if v == "server":
-            raise ValueError(
-                "'server' lets anyone reach argo-server with its own identity; allowed: 'client', 'sso'"
-            )
-        return v
-
-    @model_validator(mode="after")
-    def _sso_needs_issuer(self) -> Argo:
-        if self.auth_mode == "sso" and not self.sso_issuer:
-            raise ValueError(
-                "auth_mode='sso' needs sso_issuer (an OIDC issuer URL); allowed: set argo.sso_issuer"
-            )
-        return self
-
-
-class Monitoring(_Model):
-    slack_channel: str = "#ml-platform-alerts"
-    retention: str = "15d"
-    storage: str = "50Gi"
-
-
 # Environment defaults: dev disposable, prod durable. Keys: see StackConfig._defaults.
 _ENV_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {"force_destroy": True, "protect": False, "backup_days": 7, "ha": False, "deletion_protection": False,
@@ -239,7 +113,7 @@ _SYSTEM_INSTANCE = {"aws": "m6i.xlarge", "gcp": "e2-standard-4", "existing": Non
 _REGION = {"aws": re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$"), "gcp": re.compile(r"^[a-z]+-[a-z]+\d$")}
 
 
-class StackConfig(_Model):
+class StackConfig(FrozenModel):
     """The whole stack, validated. Build it with `from_pulumi()` in a program or `parse()` in tests."""
 
     environment: Literal["dev", "staging", "prod"]
@@ -259,7 +133,7 @@ class StackConfig(_Model):
     monitoring: Monitoring = Monitoring()
     versions: Versions = VERSIONS
 
-    _check_name = field_validator("name")(classmethod(lambda cls, v: _dns_label(v)))
+    _check_name = field_validator("name")(classmethod(lambda cls, v: dns_label(v)))
 
     @model_validator(mode="after")
     def _validate(self) -> StackConfig:
