@@ -11,6 +11,7 @@ import signal
 from typing import Literal
 
 from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
+from conveyor.stores.artifacts.api import DigestMismatchError
 
 FailureClass = Literal["transient", "permanent", "preempted", "timeout", "killed"]
 
@@ -26,7 +27,7 @@ RETRYABLE: frozenset[str] = frozenset({"transient", "preempted", "timeout", "kil
 PERMANENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
     PermanentError, PipelineDefinitionError, TypeError, ValueError, KeyError, IndexError,
     AttributeError, NameError, ImportError, SyntaxError, AssertionError, NotImplementedError,
-    ZeroDivisionError,
+    ZeroDivisionError, DigestMismatchError,  # corrupt stored bytes read the same on every try
 )
 
 
