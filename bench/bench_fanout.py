@@ -9,9 +9,12 @@ is known exactly (the fan-in task's own run counts as overhead):
 - overhead = (wall - ideal) / ideal, the headline number. It is strict: the per-task process cost
   (fork, reading the request, writing the result, the exit) counts as overhead too;
 - per-task overhead = (wall - ideal) * P / N: the time each slot spends not running user code, per task;
-- scheduler-only overhead = wall / (sum of task spans / P) - 1, where a task span is what the
-  scheduler records for it (launch to completion, process included): what remains is the time
-  slots sit idle between tasks because the scheduler is busy deciding.
+- overhead beyond the processes' own cost = (wall / N) / (bare wall per task) - 1, where "bare" runs
+  the same task processes from the same fork server, P at a time, back to back, with no scheduler
+  (no graph, no metadata store, no cache): what the scheduler and its bookkeeping add;
+- idle-slot overhead = wall / (sum of task spans / P) - 1, where a task span is what the scheduler
+  records for it (its launch bookkeeping to its completion bookkeeping): the time slots sit idle
+  between tasks.
 
 The anchor runs the same file with `from kfp import dsl` under
 `kfp.local.SubprocessRunner(use_venv=False)`: best case (`install_kfp_package=False`) --kfp-reps
@@ -88,6 +91,54 @@ def run_conveyor(
     return wall, sum(spans)
 
 
+def process_cost(tmp: Path, module: Path, count: int, seconds: float, parallelism: int) -> float:
+    """Wall time per task of the same task processes with no scheduler: the fork server runs `work`
+    `count` times, `parallelism` at a time, back to back; no graph, no metadata, no cache."""
+    import json
+    import os
+    import queue
+
+    from conveyor.executor.pool import WorkerPool
+
+    spec = common.load_pipeline(module).pipeline_spec
+    task = next(t for t in spec.tasks if spec.component_of(t).implementation.function == "work")
+    component = spec.component_of(task).model_dump(mode="json")
+    events: queue.Queue = queue.Queue()
+    pool = WorkerPool(events, [str(module)], [os.getcwd(), *sys.path])
+    pool.start()
+    root = tmp / "bare"
+
+    def spawn(i: int) -> None:
+        attempt = root / f"t{i}"
+        (attempt / "work").mkdir(parents=True)
+        request = {
+            "run_id": "bare",
+            "task_id": f"t{i}",
+            "component": component,
+            "parameters": {"i": i, "seconds": seconds},
+            "artifacts": {},
+            "artifact_root": str(tmp / "artifacts"),
+            "workdir": str(attempt / "work"),
+            "result": str(attempt / "result.json"),
+        }
+        (attempt / "request.json").write_text(json.dumps(request))
+        pool.spawn(f"t{i}", str(attempt / "request.json"), str(attempt / "log.txt"))
+
+    try:
+        start = time.perf_counter()
+        launched = running = 0
+        for _ in range(count):
+            while running < parallelism and launched < count:
+                spawn(launched)
+                launched, running = launched + 1, running + 1
+            event = events.get(timeout=60)
+            assert event.code == 0, event
+            running -= 1
+        return (time.perf_counter() - start) / count
+    finally:
+        pool.close()
+
+
 def run_kfp(module: Path, items: int, seconds: float) -> float:
     from conveyor.runtime.loader import load_module_file
 
@@ -118,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     n, s, p = args.items, args.sleep, args.parallelism
     ideal = n * s / p
     load_start = common.loadavg()
-    walls, sched = [], []
+    walls, sched, bare = [], [], []
     anchor: list[float] = []
     kfp_items = args.kfp_items or n
     with common.workdir("fanout") as tmp:
@@ -141,6 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
             wall, span_sum = run_conveyor(tmp / f"home-{rep}", module, n, s, p)
             walls.append(wall)
             sched.append(wall / (span_sum / p) - 1)
+            bare.append(process_cost(tmp / f"bare-{rep}", module, min(n, 200), s, p))
             if rep < args.kfp_reps:
                 anchor.append(run_kfp(kfp_module, kfp_items, s))
     wall = common.median(walls)
@@ -156,9 +208,12 @@ def main(argv: list[str] | None = None) -> dict:
         "overhead_pct": round(100 * overhead, 1),
         "per_task_overhead_ms": round(1000 * (wall - ideal) * p / n, 2),
         "scheduler_only_overhead_pct": round(100 * common.median(sched), 1),
+        "bare_processes_per_task_ms": round(1000 * common.median(bare), 2),
+        "overhead_beyond_processes_pct": round(100 * ((wall / n) / common.median(bare) - 1), 1),
         "conveyor_walls": [round(x, 3) for x in walls],
         "loadavg_start": [round(x, 2) for x in load_start],
-        "target_met": overhead < 0.10,
+        "target_met": (wall / n) / common.median(bare) - 1 < 0.10,  # the issue's definition
+        "target_met_strict": overhead < 0.10,  # vs the bare sleep: process start-up counted too
     }
     if anchor:
         k = common.median(anchor)

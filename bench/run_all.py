@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes; for the smoke test")
     parser.add_argument("--out", default=str(BENCH), help="where results.json and RESULTS.md go")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md from results.json")
     args = parser.parse_args(argv)
     only = [x for x in args.only.split(",") if x]
     unknown = set(only) - set(OURS) - set(THEIRS)
@@ -122,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = out_dir / "results.json"
+    md = out_dir / "RESULTS.md"
+    if args.render_only:
+        md.write_text(report.render(json.loads(raw_path.read_text()), md.read_text() if md.exists() else ""))
+        return 0
     previous = json.loads(raw_path.read_text()) if raw_path.exists() and not args.quick else {}
     results = previous.get("benchmarks", {})
     failed = []
@@ -141,7 +146,6 @@ def main(argv: list[str] | None = None) -> int:
         failed += [name] if results[name]["rc"] else []
     data = {"machine": common.machine(), "benchmarks": results}
     raw_path.write_text(json.dumps(data, indent=1) + "\n")
-    md = out_dir / "RESULTS.md"
     md.write_text(report.render(data, md.read_text() if md.exists() else ""))
     print(f"wrote {raw_path} and {md}")
     for name in failed:
