@@ -96,7 +96,7 @@ def summary(data: dict) -> list[str]:
             )
         rows.append(
             [
-                f"… same, overhead over the ideal N × S / P (process start-up counted; anchor: default / "
+                "… same, overhead over the ideal N × S / P (process start-up counted; anchor: default / "
                 "best case)",
                 f"{r['overhead_pct']} %",
                 anchor or "—",
