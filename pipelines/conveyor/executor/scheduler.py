@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -345,7 +346,12 @@ class Scheduler:
     def _start(self, inst: Instance, req: Request) -> None:
         task = self.spec.tasks[inst.task]
         inst.attempts += 1
-        attempt_dir = self.run_dir / inst.id / f"attempt-{inst.attempts}"
+        # Numbered like the recorded attempt, so a resume never reuses a killed attempt's folder; one the
+        # store never heard of (killed before it was recorded) is cleared: its partial outputs, inputs
+        # and result.json must not leak into this attempt.
+        attempt_dir = self.run_dir / inst.id / f"attempt-{inst.attempt_offset + inst.attempts}"
+        if attempt_dir.exists():
+            shutil.rmtree(attempt_dir, ignore_errors=True)
         (attempt_dir / "work").mkdir(parents=True, exist_ok=True)
         gpus = self.ledger.acquire(inst.id, req)
         request = {
