@@ -44,8 +44,8 @@ def run_batch(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout
         while pending or running:
             while pending and len(running) < MAX_IN_FLIGHT:
                 k, cmd = pending.pop(0)
-                running[k] = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=open(logs / f"{k}.out", "w"),  # noqa: SIM115
-                                              stderr=open(logs / f"{k}.err", "w"))  # noqa: SIM115
+                with open(logs / f"{k}.out", "w") as out, open(logs / f"{k}.err", "w") as err:
+                    running[k] = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
             for k, proc in list(running.items()):
                 if proc.poll() is not None:
                     results[k] = (proc.returncode, (logs / f"{k}.out").read_text(), (logs / f"{k}.err").read_text())
