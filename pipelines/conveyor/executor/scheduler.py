@@ -395,6 +395,8 @@ class Scheduler:
         result = json.loads(result_path.read_text()) if result_path.exists() else None
         failure = classify_exit(event.code, event.signal, run.timed_out)
         if failure is None and result and result.get("status") == "succeeded":
+            if not self.failing:  # refill the freed slot first: what is queued does not depend on this task
+                self._launch()
             inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
             ttl = self.spec.component_of(inst.task).cache_ttl_seconds
             inst.cost_usd = self.recorder.succeeded(
