@@ -38,7 +38,7 @@ def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notif
     for target in notify:
         from conveyor.notify import notifier_from_target
 
-        notifier_from_target(target)  # validates the reference now, not after the run
+        notifier_from_target(target).check()  # resolves the reference now, not after the run
     return RunOptions(parallelism=parallelism or 0, use_cache=not no_cache, max_cache_staleness_s=max_cache_staleness,
                       strict_resources=strict_resources, notify=list(notify), pushgateway=pushgateway,
                       keep_workdirs=keep_workdirs, isolate=isolate,

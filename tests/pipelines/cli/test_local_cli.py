@@ -62,6 +62,7 @@ def test_failed_run_exits_1_and_names_the_task(cli, pipe):
     (["-p", "zzz=1"], "unknown argument(s) zzz"),
     (["--parallelism", "0"], "--parallelism must be >= 1"),
     (["--notify", "ftp://example.invalid/hook"], "http"),
+    (["--notify", "env:CONVEYOR_TEST_UNSET_HOOK"], "CONVEYOR_TEST_UNSET_HOOK"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, pipe, args, fragment):
     result = cli("run", str(pipe), *args)

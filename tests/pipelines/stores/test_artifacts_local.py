@@ -34,6 +34,21 @@ def test_put_and_materialize_share_one_inode_and_blobs_are_read_only(store, tmp_
     assert stat.S_IMODE(os.stat(blob).st_mode) & 0o222 == 0
 
 
+def test_putting_the_same_content_repairs_a_blob_damaged_on_disk(store, tmp_path):
+    """A recompute of identical bytes must not keep a blob whose bytes rotted on disk."""
+    first = tmp_path / "a.bin"
+    first.write_bytes(b"good" * 1024)
+    stored = store.put(first)
+    blob = store._locate(stored.uri)[0]
+    os.chmod(blob, 0o644)
+    blob.write_bytes(b"evil" * 1024)  # same size, other bytes (the hard-linked source rots with it)
+    assert not store.verify(stored.uri, stored.digest, deep=True)
+    again = tmp_path / "b.bin"
+    again.write_bytes(b"good" * 1024)
+    assert store.put(again).uri == stored.uri
+    assert store.verify(stored.uri, stored.digest, deep=True)
+
+
 def test_tree_materialize_links_every_file(store, tmp_path):
     src = tmp_path / "tree"
     (src / "sub").mkdir(parents=True)

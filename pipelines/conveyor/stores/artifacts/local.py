@@ -104,9 +104,9 @@ class LocalArtifactStore(ArtifactStore):
                 os.fsync(f.fileno())
             final = self.path / key_for(hexd, False)
             final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                staged.unlink()  # same content already stored
-            else:
+            if final.exists() and file_digest(final)[0] == hexd:
+                staged.unlink()  # same content already stored, and intact
+            else:  # new, or an existing blob damaged on disk: the fresh bytes replace it
                 os.replace(staged, final)
                 _fsync_dir(final.parent)
             return hexd, size
