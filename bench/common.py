@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-PIPELINES = ROOT / "pipelines"
+# CONVEYOR_BENCH_PIPELINES=DIR benchmarks another copy of the package (e.g. `git archive` of an older
+# commit) with these same scripts: an A/B comparison on one machine in one sitting.
+PIPELINES = Path(os.environ.get("CONVEYOR_BENCH_PIPELINES") or ROOT / "pipelines")
 if str(PIPELINES) not in sys.path:
     sys.path.insert(0, str(PIPELINES))
 VENV_BIN = Path(sys.executable).parent
