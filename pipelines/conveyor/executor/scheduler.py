@@ -300,14 +300,21 @@ class Scheduler:
             self.ready.append(inst.id)
 
     # -- launching ---------------------------------------------------------------------------
-    def _loop_allows(self, inst: Instance) -> bool:
+    def _loop_allows(self, inst: Instance, memo: dict | None = None) -> bool:
+        """`memo` caches each loop's busy iterations for one pass over the ready queue (cleared on a
+        start), so a long queue behind a full loop costs a lookup per instance, not a scan of `running`."""
         for depth in range(len(inst.ctx)):
             group = self.spec.groups[inst.ctx[depth][0]]
             if not group.parallelism:
                 continue
             prefix = inst.ctx[:depth]
-            busy = {r.inst.ctx[depth][1] for r in self.running.values()
-                    if len(r.inst.ctx) > depth and r.inst.ctx[:depth] == prefix and r.inst.ctx[depth][0] == group.id}
+            key = (depth, group.id, prefix)
+            busy = memo.get(key) if memo is not None else None
+            if busy is None:
+                busy = {r.inst.ctx[depth][1] for r in self.running.values() if len(r.inst.ctx) > depth
+                        and r.inst.ctx[:depth] == prefix and r.inst.ctx[depth][0] == group.id}
+                if memo is not None:
+                    memo[key] = busy
             if inst.ctx[depth][1] not in busy and len(busy) >= group.parallelism:
                 return False
         return True
@@ -316,16 +323,18 @@ class Scheduler:
         if not self.ready:
             return
         waiting: list[str] = []
+        memo: dict = {}
         for pos, iid in enumerate(self.ready):
             if len(self.running) >= self.parallelism:  # full: the rest keep their places, unexamined
                 waiting.extend(self.ready[pos:])
                 break
             inst = self.graph.instances[iid]
             req: Request = self.requests[inst.task]
-            if not self._loop_allows(inst) or not self.ledger.fits(req):
+            if not self._loop_allows(inst, memo) or not self.ledger.fits(req):
                 waiting.append(iid)
                 continue
             self._start(inst, req)
+            memo.clear()
         self.ready = waiting
 
     def _preload_for(self, task: str) -> list[str]:
