@@ -20,6 +20,7 @@ from conveyor.ir.values import Arg, Collected, Condition, LoopItems, TaskOutput
 InputStyle = Literal["value", "artifact", "path", "final_status"]
 OutputStyle = Literal["return", "return_field", "artifact", "path"]
 SINGLE_OUTPUT = "Output"
+LOCAL_MODULE_PREFIX = "conveyor_user_"  # module names the runtime gives pipeline files it loads by path
 
 
 def _canonical(data: Any) -> str:
@@ -221,6 +222,18 @@ class PipelineSpec(Frozen):
     def digest(self) -> str:
         """sha256 of the canonical JSON: equal specs give equal digests across processes."""
         return sha256_text(_canonical(self.to_dict()))
+
+    def portable(self) -> PipelineSpec:
+        """This spec without machine-local locations, for a cluster: no module file paths, and no module
+        names derived from them (`conveyor_user_*`); a pod runs each component from its source or an
+        importable module. The same pipeline then compiles to the same manifest on every checkout."""
+        components = {}
+        for name, component in self.components.items():
+            impl = component.implementation
+            module = None if (impl.module or "").startswith(LOCAL_MODULE_PREFIX) else impl.module
+            components[name] = component.model_copy(
+                update={"implementation": impl.model_copy(update={"module_file": None, "module": module})})
+        return self.model_copy(update={"components": components})
 
     def input(self, name: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.name == name), None)

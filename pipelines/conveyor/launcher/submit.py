@@ -122,6 +122,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
     for pod logs while watching."""
     started = time.time()
     validate(spec)
+    spec = spec.portable()  # what the cluster sees and records: no laptop paths
     bound = bind(spec, arguments)
     run_id = run_id or new_run_id(spec.name)
     own_store = store is None

@@ -21,7 +21,7 @@ from typing import Any
 from conveyor.ir import artifacts as ir_artifacts
 from conveyor.ir import types as ir_types
 from conveyor.ir.errors import PipelineDefinitionError
-from conveyor.ir.spec import PythonFunction
+from conveyor.ir.spec import LOCAL_MODULE_PREFIX, PythonFunction
 
 _BY_FILE: dict[str, ModuleType] = {}
 
@@ -29,7 +29,7 @@ _BY_FILE: dict[str, ModuleType] = {}
 def module_name_for(path: Path) -> str:
     """A stable module name per file, so every process gives a pipeline file the same name."""
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    return f"conveyor_user_{path.stem}_{digest}"
+    return f"{LOCAL_MODULE_PREFIX}{path.stem}_{digest}"
 
 
 def load_module_file(path: str | Path) -> ModuleType:

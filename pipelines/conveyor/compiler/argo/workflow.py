@@ -67,7 +67,7 @@ def decode_spec(text: str) -> PipelineSpec:
 
 class _Builder:
     def __init__(self, spec: PipelineSpec, profile: Any | None, options: CompileOptions) -> None:
-        self.spec, self.profile, self.options = spec, profile, options
+        self.spec, self.profile, self.options = spec.portable(), profile, options
         self.run_id = options.resolved_run_id()
         self.cached = {t: dict(v) for t, v in options.cached.items()}
         for task in self.cached:
@@ -324,7 +324,7 @@ def build_workflow(
             generate_name=options.generate_name or f"{dns_name(spec.name, 50)}-",
             namespace=getattr(profile, "namespace", None),
             labels=builder.labels(),
-            annotations={"conveyor.dev/spec-digest": spec.digest()},
+            annotations={"conveyor.dev/spec-digest": builder.spec.digest()},
         ),
         spec=wf_spec,
     )
