@@ -192,3 +192,10 @@ def test_opening_waits_out_too_many_clients(fresh_postgres_db):
         with psycopg.connect(fresh_postgres_db, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+def test_head_revision_constant_matches_the_migration_scripts():
+    """The fast open path trusts HEAD_REVISION; a new migration must update it."""
+    from conveyor.stores.metadata import migrate
+
+    assert migrate.head_revision() == migrate.HEAD_REVISION

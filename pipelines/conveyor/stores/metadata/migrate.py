@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from conveyor.stores.metadata.api import MetadataStoreError
 from conveyor.stores.metadata.schema import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest migration's revision. Checked against the migration scripts by a test; it lets an
+# up-to-date database be recognised with one SELECT, without importing alembic (~0.1 s per command).
+HEAD_REVISION = "0001"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_ID = 0x636F6E76  # "conv"
@@ -29,6 +34,8 @@ _lock = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("version_table", VERSION_TABLE)
@@ -38,13 +45,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the package ships no migrations"
     return head
 
 
 def current_revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    try:
+        return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    except DBAPIError:  # no version table yet: a fresh database
+        return None
 
 
 def ensure_schema(engine: Engine, cache_key: str, begin_write) -> None:
@@ -55,13 +73,16 @@ def ensure_schema(engine: Engine, cache_key: str, begin_write) -> None:
     with _lock:
         if cache_key in _done:
             return
-        head = head_revision()
         with engine.connect() as conn:
-            if current_revision(conn) == head:  # fast path: no write lock for an up-to-date DB
+            if _stored_revision(conn) == HEAD_REVISION:  # fast path: one SELECT, no alembic, no write lock
                 conn.rollback()
                 _done.add(cache_key)
                 return
             conn.rollback()
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
+        head = head_revision()
         with engine.connect() as conn, begin_write(conn):
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
