@@ -34,38 +34,32 @@ class RunRecorder:
 
     # -- tasks -------------------------------------------------------------------------------
     def running(self, inst: Instance, cache_key: str | None, started_at: float, pid: int | None) -> int:
-        self.store.upsert_task(self.run_id, inst.id, task_name=inst.task, status="running",
-                               cache_key=cache_key, started_at=started_at, error=None)
-        return self.store.start_attempt(self.run_id, inst.id, inst.attempt_offset + inst.attempts, pid=pid,
-                                        now=started_at)
+        return self.store.begin_attempt(self.run_id, inst.id, inst.task, inst.attempt_offset + inst.attempts,
+                                        cache_key, pid=pid, now=started_at)
 
     def succeeded(self, inst: Instance, attempt_id: int, result: dict[str, Any], inputs: dict[str, Any],
                   peak_rss_mb: float | None, cpu_s: float | None, started_at: float,
-                  cache_key: str | None, cache_ttl_s: float | None) -> float | None:
-        """Record outputs, lineage and metrics, then the task; returns its estimated cost."""
+                  cache_key: str | None, cache_ttl_s: float | None,
+                  release: tuple[str, str] | None = None) -> float | None:
+        """Record outputs, lineage, metrics, the cache entry and the task in one transaction, and give
+        back the compute lease; returns the task's estimated cost."""
         ended = time.time()
-        for name, art in result["artifacts"].items():
-            self.store.record_artifact(art["uri"], art["digest"], art["size"], self.run_id, inst.id, name,
-                                       art.get("type"), art.get("metadata") or {}, now=ended)
-            self.store.record_lineage(self.run_id, inst.id, art["uri"], "out", now=ended)
+        metrics = {}
+        for art in result["artifacts"].values():
             if art.get("type") in METRIC_ARTIFACT_TYPES:
-                for metric, value in (art.get("metadata") or {}).items():
-                    if _numeric(value):
-                        self.store.record_metric(self.run_id, inst.id, metric, float(value), now=ended)
-        for value in inputs.values():
-            for art in value if isinstance(value, list) else [value]:
-                self.store.record_lineage(self.run_id, inst.id, art["uri"], "in", now=ended)
+                metrics.update({k: float(v) for k, v in (art.get("metadata") or {}).items() if _numeric(v)})
+        input_uris = [art["uri"] for value in inputs.values() for art in (value if isinstance(value, list) else [value])]
         duration = ended - started_at
         cost = self.cost(inst.task, duration)
         outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
-        self.store.finish_attempt(attempt_id, "succeeded", peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s, now=ended)
+        entry = None
         if cache_key is not None:
-            self.store.cache_put(CacheEntry(key=cache_key, outputs=outputs, created_at=ended, duration_s=duration,
-                                            cost_usd=cost, source_run_id=self.run_id, source_task_id=inst.id,
-                                            ttl_s=cache_ttl_s))
-        self.store.upsert_task(self.run_id, inst.id, status="succeeded", outputs=outputs, ended_at=ended,
-                               duration_s=duration, peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s, cost_usd=cost,
-                               error=None, now=ended)
+            entry = CacheEntry(key=cache_key, outputs=outputs, created_at=ended, duration_s=duration, cost_usd=cost,
+                               source_run_id=self.run_id, source_task_id=inst.id, ttl_s=cache_ttl_s)
+        self.store.complete_success(
+            self.run_id, inst.id, attempt_id, outputs=outputs, input_uris=input_uris, metrics=metrics,
+            task_fields={"duration_s": duration, "peak_rss_mb": peak_rss_mb, "cpu_time_s": cpu_s, "cost_usd": cost},
+            peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s, cache_entry=entry, release=release, now=ended)
         if self.metrics:
             self.metrics.task_finished(inst.task, "succeeded", duration, peak_rss_mb=peak_rss_mb, cost_usd=cost,
                                        queue_wait_s=inst.queue_wait_s)

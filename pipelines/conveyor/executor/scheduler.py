@@ -408,12 +408,13 @@ class Scheduler:
                 self._launch()
             inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
             ttl = self.spec.component_of(inst.task).cache_ttl_seconds
+            holder = self.leases.pop(run.cache_key, None) if run.cache_key is not None else None
+            release = (run.cache_key, self._owner(holder)) if holder is not None else None
             inst.cost_usd = self.recorder.succeeded(
                 inst, run.attempt_id, result, run.request["artifacts"], rss, event.cpu_s, run.started_at,
-                run.cache_key, ttl)
+                run.cache_key, ttl, release)
             inst.peak_rss_mb, inst.duration_s = rss, time.time() - run.started_at
             inst.status = "succeeded"
-            self._release(run.cache_key)
             self.observer("succeeded", inst)
             if not self.options.keep_workdirs:
                 self._sweeper.remove(result_path.parent / "work")

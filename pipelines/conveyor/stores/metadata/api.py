@@ -366,6 +366,22 @@ class MetadataStore(abc.ABC):
         with no entry (the owner failed or died: try `cache_claim` yourself), or on timeout.
         """
 
+    # -- a task's start and successful end, each ONE transaction (crash-atomic, fewer commits) ----
+    @abc.abstractmethod
+    def begin_attempt(self, run_id: str, task_id: str, task_name: str, number: int, cache_key: str | None,
+                      pid: int | None = None, now: float | None = None) -> int:
+        """Mark the task running (creating it) and record attempt `number`; returns the attempt id."""
+
+    @abc.abstractmethod
+    def complete_success(self, run_id: str, task_id: str, attempt_id: int, *, outputs: dict[str, Any],
+                         input_uris: list[str], metrics: dict[str, float], task_fields: dict[str, Any],
+                         peak_rss_mb: float | None = None, cpu_time_s: float | None = None,
+                         cache_entry: CacheEntry | None = None, release: tuple[str, str] | None = None,
+                         now: float | None = None) -> None:
+        """Everything a successful attempt records, all or nothing: output artifacts and lineage, input
+        lineage, metrics, the attempt's end, the cache entry, the task row (succeeded, plus
+        `task_fields` such as duration and cost) and the release of the compute lease `(key, owner)`."""
+
     # -- checks and lifecycle -------------------------------------------------------------------
     @abc.abstractmethod
     def consistency_report(self, run_id: str) -> ConsistencyReport:

@@ -143,6 +143,12 @@ def completed_tasks(conn: Connection, run_id: str) -> dict[str, TaskRecord]:
 
 
 def upsert_task(conn: Connection, run_id: str, task_id: str, fields: dict[str, Any], now: float) -> TaskRecord:
+    write_task(conn, run_id, task_id, fields, now)
+    return get_task(conn, run_id, task_id)
+
+
+def write_task(conn: Connection, run_id: str, task_id: str, fields: dict[str, Any], now: float) -> None:
+    """Create or update the task row without reading it back (the hot path of every task)."""
     values: dict[str, Any] = {}
     for name, value in fields.items():
         if value is UNSET:
@@ -168,11 +174,14 @@ def upsert_task(conn: Connection, run_id: str, task_id: str, fields: dict[str, A
             rows.insert(conn, tasks).values(run_id=run_id, task_id=task_id, created_at=now, **values)
             .on_conflict_do_update(index_elements=["run_id", "task_id"], set_=values)
         )
-    return get_task(conn, run_id, task_id)
 
 
 def start_attempt(conn: Connection, run_id: str, task_id: str, number: int, pid: int | None, now: float) -> int:
     get_task(conn, run_id, task_id)  # a clear NotFoundError instead of a foreign-key failure
+    return insert_attempt(conn, run_id, task_id, number, pid, now)
+
+
+def insert_attempt(conn: Connection, run_id: str, task_id: str, number: int, pid: int | None, now: float) -> int:
     values = {"pid": pid, "status": "running", "failure_class": None, "error": None, "exit_code": None,
               "started_at": now, "ended_at": None, "peak_rss_mb": None, "cpu_time_s": None}
     stmt = (

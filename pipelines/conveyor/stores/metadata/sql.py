@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from conveyor.stores.metadata import cache, consistency, migrate, records, runs
+from conveyor.stores.metadata import cache, consistency, lifecycle, migrate, records, runs
 from conveyor.stores.metadata.api import (
     UNSET,
     ArtifactRecord,
@@ -112,6 +112,19 @@ class SqlMetadataStore(MetadataStore):
 
     def completed_tasks(self, run_id) -> dict[str, TaskRecord]:
         return self._tx.read(lambda c: runs.completed_tasks(c, run_id))
+
+    def begin_attempt(self, run_id, task_id, task_name, number, cache_key, pid=None, now=None) -> int:
+        t = self._now(now)
+        return self._tx.write(lambda c: lifecycle.begin_attempt(c, run_id, task_id, task_name, number, cache_key,
+                                                                pid, t))
+
+    def complete_success(self, run_id, task_id, attempt_id, *, outputs, input_uris, metrics, task_fields,
+                         peak_rss_mb=None, cpu_time_s=None, cache_entry=None, release=None, now=None) -> None:
+        t = self._now(now)
+        self._tx.write(lambda c: lifecycle.complete_success(
+            c, run_id, task_id, attempt_id, outputs=outputs, input_uris=input_uris, metrics=metrics,
+            task_fields=task_fields, peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_time_s, cache_entry=cache_entry,
+            release=release, now=t))
 
     # -- attempts -------------------------------------------------------------------------------
     def start_attempt(self, run_id, task_id, number, pid=None, now=None) -> int:
