@@ -11,14 +11,15 @@ import heapq
 import json
 import queue
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conveyor.executor.admission import loop_allows
 from conveyor.executor.backoff import retry_delay
+from conveyor.executor.cachegate import CacheGate, CacheWaitDone
 from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.pool import ProcessExit, WorkerPool
@@ -27,13 +28,10 @@ from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime.cachekey import task_cache_key
-from conveyor.runtime.loader import imports_of
+from conveyor.runtime.loader import preload_items
 from conveyor.runtime.outcome import RETRYABLE, classify_exit
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
-
-LEASE_S = 60.0
-CACHE_WAIT_S = 3600.0
 
 
 @dataclass
@@ -55,12 +53,6 @@ class _Running:
     cache_key: str | None
     deadline: float | None
     timed_out: bool = False
-
-
-@dataclass(frozen=True)
-class _CacheWaitDone:
-    id: str
-    entry: CacheEntry | None
 
 
 @dataclass
@@ -96,12 +88,11 @@ class Scheduler:
         self.ready: list[str] = []
         self.running: dict[str, _Running] = {}
         self.timers: list[tuple[float, str]] = []
-        self.leases: dict[str, str] = {}  # cache key -> instance id holding it
+        self.cache = CacheGate(self.store, self.artifacts, self.graph.run_id, self.events,
+                               self.options.max_cache_staleness_s)
         self.first_error: str | None = None
         self.failing = False
-        self._next_renew = time.monotonic() + LEASE_S / 3
         self._pool: WorkerPool | None = None
-        self._preloads: dict[str, list[str]] = {}
         self._sweeper = Sweeper()
 
     # -- main loop ---------------------------------------------------------------------------
@@ -121,7 +112,7 @@ class Scheduler:
         finally:
             if self._pool is not None:
                 self._pool.close()
-            self._release_all_leases()
+            self.cache.release_all()
             self._sweeper.close()
         for inst in self.graph.instances.values():
             if inst.status not in TERMINAL:
@@ -143,7 +134,7 @@ class Scheduler:
     def _wait_for_event(self) -> None:
         now = time.monotonic()
         horizon = [t for t, _ in self.timers[:1]] + [r.deadline for r in self.running.values() if r.deadline]
-        horizon.append(self._next_renew)
+        horizon.append(self.cache.next_renew)
         timeout = max(0.0, min(horizon) - now) if horizon else None
         try:
             event = self.events.get(timeout=timeout)
@@ -152,7 +143,7 @@ class Scheduler:
         while event is not None:
             if isinstance(event, ProcessExit):
                 self._on_exit(event)
-            elif isinstance(event, _CacheWaitDone):
+            elif isinstance(event, CacheWaitDone):
                 self._on_cache_wait(event)
             try:
                 event = self.events.get_nowait()
@@ -174,10 +165,7 @@ class Scheduler:
             if run.deadline and now >= run.deadline and not run.timed_out:
                 run.timed_out = True
                 self._get_pool().kill(run.inst.id)
-        if now >= self._next_renew:
-            for key, iid in self.leases.items():
-                self.store.cache_claim(key, self._owner(iid), LEASE_S)
-            self._next_renew = now + LEASE_S / 3
+        self.cache.renew_if_due(now)
 
     # -- deciding ----------------------------------------------------------------------------
     def _settle(self) -> None:
@@ -246,78 +234,35 @@ class Scheduler:
         self.ready.append(inst.id)
 
     def _try_cache(self, inst: Instance, entry: CacheEntry | None = None) -> bool:
-        key = inst.cache_key
-        entry = entry or self.store.cache_lookup(key, self.options.max_cache_staleness_s)
+        entry = self.cache.verified(inst.cache_key, entry)
         if entry is None:
-            return False
-        arts = entry.outputs.get("artifacts", {})
-        if not all(self.artifacts.verify(a["uri"], a["digest"]) for a in arts.values()):
-            self.store.cache_invalidate(key)  # a deleted or altered artifact is never a hit
             return False
         inst.status = "cached"
         inst.outputs = entry.outputs
         inst.saved_s, inst.saved_usd = entry.duration_s, entry.cost_usd
-        self.recorder.cached(inst, entry, key)
+        self.recorder.cached(inst, entry, inst.cache_key)
         self.observer("cached", inst)
         return True
 
-    def _owner(self, iid: str) -> str:
-        return f"{self.graph.run_id}/{iid}"
-
     def _claim(self, inst: Instance) -> bool:
         """Take the compute lease for the key, or wait for whoever holds it (no duplicate work)."""
-        key = inst.cache_key
-        if key in self.leases or not self.store.cache_claim(key, self._owner(inst.id), LEASE_S):
+        if not self.cache.claim(inst.cache_key, inst.id):
             inst.status = "cache_wait"
             self.observer("cache_wait", inst)
-            threading.Thread(target=self._wait_cache, args=(inst.id, key), daemon=True).start()
             return False
-        self.leases[key] = inst.id
         # Another run may have put the entry and released between our miss and our claim.
         if self._try_cache(inst):
-            self._release(key)
+            self.cache.release(inst.cache_key)
             return False
         return True
 
-    def _wait_cache(self, iid: str, key: str) -> None:
-        entry = None
-        try:
-            if key in self.leases:  # a sibling instance of this very run computes it
-                while key in self.leases and (entry := self.store.cache_lookup(key)) is None:
-                    time.sleep(0.05)
-                entry = entry or self.store.cache_lookup(key)
-            else:
-                entry = self.store.cache_wait(key, CACHE_WAIT_S, self.options.max_cache_staleness_s)
-        finally:
-            self.events.put(_CacheWaitDone(iid, entry))
-
-    def _on_cache_wait(self, event: _CacheWaitDone) -> None:
+    def _on_cache_wait(self, event: CacheWaitDone) -> None:
         inst = self.graph.instances[event.id]
         if self._try_cache(inst, event.entry):
             return
         if self._claim(inst):
             inst.status, inst.ready_at = "ready", time.monotonic()
             self.ready.append(inst.id)
-
-    # -- launching ---------------------------------------------------------------------------
-    def _loop_allows(self, inst: Instance, memo: dict | None = None) -> bool:
-        """`memo` caches each loop's busy iterations for one pass over the ready queue (cleared on a
-        start), so a long queue behind a full loop costs a lookup per instance, not a scan of `running`."""
-        for depth in range(len(inst.ctx)):
-            group = self.spec.groups[inst.ctx[depth][0]]
-            if not group.parallelism:
-                continue
-            prefix = inst.ctx[:depth]
-            key = (depth, group.id, prefix)
-            busy = memo.get(key) if memo is not None else None
-            if busy is None:
-                busy = {r.inst.ctx[depth][1] for r in self.running.values() if len(r.inst.ctx) > depth
-                        and r.inst.ctx[:depth] == prefix and r.inst.ctx[depth][0] == group.id}
-                if memo is not None:
-                    memo[key] = busy
-            if inst.ctx[depth][1] not in busy and len(busy) >= group.parallelism:
-                return False
-        return True
 
     def _launch(self) -> None:
         if not self.ready:
@@ -330,20 +275,13 @@ class Scheduler:
                 break
             inst = self.graph.instances[iid]
             req: Request = self.requests[inst.task]
-            if not self._loop_allows(inst, memo) or not self.ledger.fits(req):
+            running = (r.inst.ctx for r in self.running.values())
+            if not loop_allows(self.spec, inst, running, memo) or not self.ledger.fits(req):
                 waiting.append(iid)
                 continue
             self._start(inst, req)
             memo.clear()
         self.ready = waiting
-
-    def _preload_for(self, task: str) -> list[str]:
-        component = self.spec.component_of(task)
-        if component.name not in self._preloads:
-            impl = component.implementation
-            items = [impl.module_file] if impl.module_file else []
-            self._preloads[component.name] = items + imports_of(impl.source)
-        return self._preloads[component.name]
 
     def _get_pool(self) -> WorkerPool:
         if self._pool is None:
@@ -390,7 +328,7 @@ class Scheduler:
         if self.options.isolate and component.name in self.unmet_packages:
             python = ensure_venv(component, self.run_dir.parent.parent)
         self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env,
-                               preload=self._preload_for(inst.task), python=python)
+                               preload=preload_items(self.spec.component_of(inst.task).implementation), python=python)
 
     # -- completing --------------------------------------------------------------------------
     def _on_exit(self, event: ProcessExit) -> None:
@@ -408,8 +346,7 @@ class Scheduler:
                 self._launch()
             inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
             ttl = self.spec.component_of(inst.task).cache_ttl_seconds
-            holder = self.leases.pop(run.cache_key, None) if run.cache_key is not None else None
-            release = (run.cache_key, self._owner(holder)) if holder is not None else None
+            release = self.cache.hand_back(run.cache_key)
             inst.cost_usd = self.recorder.succeeded(
                 inst, run.attempt_id, result, run.request["artifacts"], rss, event.cpu_s, run.started_at,
                 run.cache_key, ttl, release)
@@ -438,18 +375,8 @@ class Scheduler:
             heapq.heappush(self.timers, (time.monotonic() + retry_delay(retry, inst.attempts), inst.id))
             self.observer("retrying", inst)
             return
-        self._release(run.cache_key)
+        self.cache.release(run.cache_key)
         self._fail(inst, error, run.started_at)
-
-    def _release(self, key: str | None) -> None:
-        iid = self.leases.pop(key, None) if key is not None else None
-        if iid is not None:
-            self.store.cache_release(key, self._owner(iid))
-
-    def _release_all_leases(self) -> None:
-        for key, iid in list(self.leases.items()):
-            self.store.cache_release(key, self._owner(iid))
-        self.leases.clear()
 
     def _skip(self, inst: Instance, reason: str) -> None:
         inst.status, inst.reason = "skipped", reason

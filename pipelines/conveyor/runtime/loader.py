@@ -110,6 +110,17 @@ def imports_of(source: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_PRELOADS: dict[str, list[str]] = {}
+
+
+def preload_items(impl: PythonFunction) -> list[str]:
+    """What a warm worker should import before forking this component: its file and its imports."""
+    key = f"{impl.module_file}|{impl.source_digest}"
+    if key not in _PRELOADS:
+        _PRELOADS[key] = ([impl.module_file] if impl.module_file else []) + imports_of(impl.source)
+    return _PRELOADS[key]
+
+
 def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     """The pipeline object in a file: the one named, or the only one there is."""
     module = load_module_file(path)
