@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
-SOURCE = '''
+SOURCE = """
 from conveyor import dsl
 from conveyor.dsl import Dataset, Input, Output
 
@@ -45,7 +45,7 @@ def chain():
     prev = first(x=0)
     for _ in range(N - 1):
         prev = step(x=prev.outputs["Output"], data=prev.outputs["out"])
-'''
+"""
 
 
 class NoCluster:
@@ -77,12 +77,30 @@ def seed(spec, store, artifacts, work: Path) -> None:
         blob = work / f"out-{i}"
         blob.write_text(f"task {i}")
         stored = artifacts.put(blob)
-        out = {"parameters": {"Output": i + 1},
-               "artifacts": {"out": {"type": "Dataset", "name": "out", "uri": stored.uri, "digest": stored.digest,
-                                     "size": stored.size, "metadata": {}}}}
+        out = {
+            "parameters": {"Output": i + 1},
+            "artifacts": {
+                "out": {
+                    "type": "Dataset",
+                    "name": "out",
+                    "uri": stored.uri,
+                    "digest": stored.digest,
+                    "size": stored.size,
+                    "metadata": {},
+                }
+            },
+        }
         outputs[task] = out
-        store.cache_put(CacheEntry(key=task_cache_key(component, params, arts), outputs=out, created_at=time.time(),
-                                   duration_s=1.0, source_run_id="seed", source_task_id=task))
+        store.cache_put(
+            CacheEntry(
+                key=task_cache_key(component, params, arts),
+                outputs=out,
+                created_at=time.time(),
+                duration_s=1.0,
+                source_run_id="seed",
+                source_task_id=task,
+            )
+        )
 
 
 def bench_backend(label: str, url: str, spec, work: Path, rounds: int) -> dict:
@@ -100,16 +118,31 @@ def bench_backend(label: str, url: str, spec, work: Path, rounds: int) -> dict:
         seed(spec, store, artifacts, work)
         resolve_s, submit_s = [], []
         for r in range(rounds):
-            wall, res = common.timed(lambda r=r: resolve_cached(spec, {}, store, artifacts, run_id=f"probe-{r}"))
-            assert res.complete and len(res.cached) == len(spec.tasks), "the seeded pipeline is not fully cached"
+            wall, res = common.timed(
+                lambda r=r: resolve_cached(spec, {}, store, artifacts, run_id=f"probe-{r}")
+            )
+            assert res.complete and len(res.cached) == len(spec.tasks), (
+                "the seeded pipeline is not fully cached"
+            )
             resolve_s.append(wall)
-            wall, run = common.timed(lambda r=r: submit(spec, {}, profile, client=NoCluster(), store=store,
-                                                    artifacts=artifacts, run_id=f"bench-{label}-{r}-{time.time_ns()}"))
+            wall, run = common.timed(
+                lambda r=r: submit(
+                    spec,
+                    {},
+                    profile,
+                    client=NoCluster(),
+                    store=store,
+                    artifacts=artifacts,
+                    run_id=f"bench-{label}-{r}-{time.time_ns()}",
+                )
+            )
             assert run.status == "succeeded" and run.workflow is None
             submit_s.append(wall)
-        return {f"{label}_resolve_median_ms": round(common.median(resolve_s) * 1000, 1),
-                f"{label}_resolve_p90_ms": round(common.percentile(resolve_s, 90) * 1000, 1),
-                f"{label}_submit_median_ms": round(common.median(submit_s) * 1000, 1)}
+        return {
+            f"{label}_resolve_median_ms": round(common.median(resolve_s) * 1000, 1),
+            f"{label}_resolve_p90_ms": round(common.percentile(resolve_s, 90) * 1000, 1),
+            f"{label}_submit_median_ms": round(common.median(submit_s) * 1000, 1),
+        }
     finally:
         store.close()
 
@@ -118,11 +151,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--postgres-url", help="also measure against this (empty, disposable) Postgres database")
+    parser.add_argument(
+        "--postgres-url", help="also measure against this (empty, disposable) Postgres database"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result: dict = {"benchmark": "submit_cache_resolution", "tasks": args.tasks, "rounds": args.rounds,
-                    "machine": common.machine()}
+    result: dict = {
+        "benchmark": "submit_cache_resolution",
+        "tasks": args.tasks,
+        "rounds": args.rounds,
+        "machine": common.machine(),
+    }
     with common.workdir("submit") as work:
         module = common.write_module(work, "cached_chain", SOURCE.format(n=args.tasks))
         spec = common.load_pipeline(module).pipeline_spec
