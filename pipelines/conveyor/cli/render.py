@@ -30,7 +30,9 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def fmt_money(value: float | None) -> str:
-    return "-" if not value else f"${value:.4f}"
+    if not value:
+        return "-"
+    return "< $0.0001" if value < 0.0001 else f"${value:.4f}"
 
 
 class Progress:

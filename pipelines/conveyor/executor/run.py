@@ -21,6 +21,7 @@ from conveyor.executor.graph import Instance, RunGraph
 from conveyor.executor.pool import WorkerPool
 from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.scheduler import Scheduler, SchedulerOptions
+from conveyor.ir.graph import topological_order
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
 from conveyor.metrics.cost import estimate_task_cost, prices_from_profile
@@ -89,7 +90,8 @@ def _summaries(graph: RunGraph) -> list[TaskSummary]:
         return TaskSummary(inst.id, inst.task, inst.status, inst.attempts, inst.duration_s, inst.peak_rss_mb,
                            inst.cost_usd, inst.saved_s, inst.saved_usd, inst.error or (inst.reason if inst.status == "skipped" else None),
                            inst.failure_class)
-    return [one(i) for i in graph.instances.values()]
+    order = {name: pos for pos, name in enumerate(topological_order(graph.spec))}
+    return [one(i) for i in sorted(graph.instances.values(), key=lambda i: order.get(i.task, 0))]
 
 
 def _pipeline_outputs(spec: PipelineSpec, graph: RunGraph) -> dict[str, Any]:
