@@ -18,9 +18,10 @@ from typing import Any
 
 from conveyor.executor.arguments import bind_arguments
 from conveyor.executor.graph import Instance, RunGraph
+from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import WorkerPool
 from conveyor.executor.recorder import RunRecorder
-from conveyor.executor.scheduler import Scheduler, SchedulerOptions
+from conveyor.executor.scheduler import Scheduler
 from conveyor.ir.graph import topological_order
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate

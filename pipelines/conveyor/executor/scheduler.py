@@ -22,6 +22,7 @@ from conveyor.executor.backoff import retry_delay
 from conveyor.executor.cachegate import CacheGate, CacheWaitDone
 from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
+from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import ProcessExit, WorkerPool
 from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
@@ -29,19 +30,9 @@ from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.loader import preload_items
-from conveyor.runtime.outcome import RETRYABLE, classify_exit
+from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
-
-
-@dataclass
-class SchedulerOptions:
-    parallelism: int = 0  # 0: one per core
-    use_cache: bool = True
-    max_cache_staleness_s: float | None = None
-    strict_resources: bool = False
-    keep_workdirs: bool = False
-    isolate: bool = False  # run components whose packages differ from this env in a uv-built venv
 
 
 @dataclass
@@ -340,8 +331,8 @@ class Scheduler:
         rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
         result_path = Path(run.request["result"])
         result = json.loads(result_path.read_text()) if result_path.exists() else None
-        failure = classify_exit(event.code, event.signal, run.timed_out)
-        if failure is None and result and result.get("status") == "succeeded":
+        if classify_exit(event.code, event.signal, run.timed_out) is None and result and \
+                result.get("status") == "succeeded":
             if not self.failing:  # refill the freed slot first: what is queued does not depend on this task
                 self._launch()
             inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
@@ -356,15 +347,8 @@ class Scheduler:
             if not self.options.keep_workdirs:
                 self._sweeper.remove(result_path.parent / "work")
             return
-        if result and result.get("status") == "failed" and not run.timed_out:
-            failure, error = result["failure_class"], result["error"]
-        elif run.timed_out:
-            error = f"timed out after {self.spec.tasks[inst.task].timeout_s:g} s"
-        elif event.signal:
-            error = f"process killed by signal {event.signal}" + (" (preempted)" if failure == "preempted" else "")
-        else:
-            error = f"process exited with code {event.code} and no result"
-        failure = failure or "transient"
+        failure, error = describe_failure(result, event.code, event.signal, run.timed_out,
+                                          self.spec.tasks[inst.task].timeout_s)
         retry = self.spec.tasks[inst.task].retry
         will_retry = failure in RETRYABLE and inst.attempts <= retry.num_retries and not self.failing
         inst.error, inst.failure_class = error, failure

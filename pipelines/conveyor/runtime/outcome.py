@@ -57,3 +57,17 @@ def classify_exit(code: int, sig: int | None, timed_out: bool = False) -> Failur
     if sig is not None:
         return "killed"
     return "transient"
+
+
+def describe_failure(result: dict | None, code: int, sig: int | None, timed_out: bool,
+                     timeout_s: float | None) -> tuple[FailureClass, str]:
+    """The class and a one-line message for a failed attempt: the task's own verdict when it wrote
+    one, else what the exit says (timeout, signal, or a crash before any result)."""
+    failure = classify_exit(code, sig, timed_out) or "transient"
+    if result and result.get("status") == "failed" and not timed_out:
+        return result["failure_class"], result["error"]
+    if timed_out:
+        return failure, f"timed out after {timeout_s or 0:g} s"
+    if sig:
+        return failure, f"process killed by signal {sig}" + (" (preempted)" if failure == "preempted" else "")
+    return failure, f"process exited with code {code} and no result"
