@@ -19,7 +19,7 @@ from tests.cluster import build, pins
 from tests.cluster.oci import ImageFile, ImageSpec, write_archive
 
 BUSYBOX_IMAGE = "conveyor.test/busybox:static"
-BUSYBOX_APPLETS = ("sh", "echo", "cat", "nc", "wget", "sleep", "env", "ls")
+BUSYBOX_APPLETS = ("sh", "echo", "cat", "nc", "wget", "ssl_client", "sleep", "env", "ls", "printf")
 
 
 def images_dir() -> Path:

@@ -89,5 +89,5 @@ K8S_COMPONENTS: tuple[GoComponent, ...] = (ETCD, CONTAINERD, KUBERNETES)
 # Kubernetes API objects the harness itself creates.
 CLUSTER_DOMAIN = "cluster.local"
 SERVICE_CIDR = "10.96.0.0/16"
-POD_CIDR = "10.88.0.0/16"
+POD_CIDR = "10.244.0.0/16"
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
