@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conveyor.dsl.channels import TaskOutputChannel
+from conveyor.dsl.channels import PipelineChannel, TaskOutputChannel
 from conveyor.dsl.context import BuildState
 from conveyor.ir import (
     ComponentSpec,
@@ -205,6 +205,16 @@ class PipelineTask:
                 f"environment variable name must be a non-empty string, got {name!r}",
                 task=self.name,
                 argument="name",
+            )
+        if isinstance(value, PipelineChannel):
+            # str() of a channel is its description, not its value: storing it would hand the task
+            # the text "<pipeline parameter m: str>". Values known only at run time go in as inputs.
+            raise self.state.error(
+                f"environment variable {name!r} cannot take {value} (a value known only at run time); "
+                "set_env_variable accepts constant strings. Pass it to the component as an input "
+                f"instead, e.g. component(..., {name.lower()}=<the parameter>), and read it there",
+                task=self.name,
+                argument="value",
             )
         self.env[name] = str(value)
         return self
