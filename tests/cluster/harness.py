@@ -136,7 +136,8 @@ def up(root: Path | None = None) -> ClusterInfo:
     timings: dict = {"build_s": round(time.monotonic() - t0, 1), "start_s": {}}
     root.mkdir(parents=True, exist_ok=True)
     layout = Layout(root)
-    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "bridge": layout.bridge,
+    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "sysctls": network.sysctl_snapshot(),
+                   "bridge": layout.bridge,
                    "shim": str(bins["containerd-shim-runc-v2"])}
     _save_state(root, state)
     try:
@@ -257,6 +258,7 @@ def down(root: Path | None = None) -> dict:
     network.delete_new_netns(state.get("netns_before", []))
     network.remove_iptables_rules()
     network.delete_bridge(state.get("bridge", Layout(root).bridge))
+    network.restore_sysctls(state.get("sysctls", {}))
     for child in root.iterdir():
         if child.name != "logs":
             if child.is_dir():

@@ -10,7 +10,8 @@ cluster added and nothing else:
   CNI plugins') and the jumps to them from the built-in chains;
 * network namespaces ``cni-*`` that appeared while the cluster ran (a snapshot taken
   at start says which ones were already there);
-* mounts under the cluster's own directory, deepest first.
+* mounts under the cluster's own directory, deepest first;
+* host sysctls the kubelet / kube-proxy change, restored to the values saved at start.
 """
 
 from __future__ import annotations
@@ -101,3 +102,37 @@ def unmount_under(root: Path) -> list[str]:
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+# Host sysctls that the kubelet (kernel tunables), kube-proxy (route_localnet) or the
+# harness (ip_forward) may change; their values are saved at start and restored at teardown.
+SYSCTLS = (
+    "net/ipv4/ip_forward",
+    "net/ipv4/conf/all/route_localnet",
+    "vm/overcommit_memory",
+    "vm/panic_on_oom",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+)
+
+
+def sysctl_snapshot() -> dict[str, str]:
+    values = {}
+    for key in SYSCTLS:
+        try:
+            values[key] = (Path("/proc/sys") / key).read_text().strip()
+        except OSError:
+            continue
+    return values
+
+
+def restore_sysctls(saved: dict[str, str]) -> None:
+    for key, value in saved.items():
+        path = Path("/proc/sys") / key
+        try:
+            if path.read_text().strip() != value:
+                path.write_text(value + "\n")
+        except OSError:
+            continue
