@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def delete_new_netns(before: list[str]) -> list[str]:
 
 
 def _iptables(binary: str) -> None:
+    if shutil.which(f"{binary}-save") is None:
+        return
     for table in TABLES:
         dump = sh(f"{binary}-save", "-t", table, check=False)
         if dump.returncode != 0:
@@ -88,12 +91,7 @@ def remove_iptables_rules() -> None:
 
 def unmount_under(root: Path) -> list[str]:
     """Unmount everything mounted below ``root`` (deepest first, lazily if busy)."""
-    prefix = str(root.resolve()).rstrip("/") + "/"
-    points = []
-    for line in Path("/proc/self/mounts").read_text().splitlines():
-        target = line.split()[1].encode().decode("unicode_escape")
-        if target.startswith(prefix):
-            points.append(target)
+    points = mounts_under(root)
     for target in sorted(set(points), key=len, reverse=True):
         if sh("umount", target, check=False).returncode != 0:
             sh("umount", "-l", target, check=False)
@@ -136,3 +134,22 @@ def restore_sysctls(saved: dict[str, str]) -> None:
                 path.write_text(value + "\n")
         except OSError:
             continue
+
+
+def owned_iptables_chains() -> list[str]:
+    """``table/chain`` for every KUBE-*/CNI-* chain still present (teardown check)."""
+    found = []
+    for binary in ("iptables", "ip6tables"):
+        if shutil.which(f"{binary}-save") is None:
+            continue
+        for table in TABLES:
+            dump = sh(f"{binary}-save", "-t", table, check=False)
+            found += [f"{binary}:{table}/{line[1:].split()[0]}" for line in dump.stdout.splitlines()
+                      if line.startswith(":") and OWNED_CHAIN.match(line[1:])]
+    return found
+
+
+def mounts_under(root: Path) -> list[str]:
+    prefix = str(root.resolve()).rstrip("/") + "/"
+    return [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+            if line.split()[1].startswith(prefix)]
