@@ -87,6 +87,10 @@ class LocalBackend:
             entry.thread.join(timeout)
 
     def schedule(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self.check_can_schedule()
+        return {}
+
+    def check_can_schedule(self) -> None:
         raise ValueError("recurring runs need a cluster: conveyor schedules them as Argo CronWorkflows. Create the "
                          "Client with profile=PATH or stack=NAME (or set CONVEYOR_PROFILE / CONVEYOR_STACK); "
                          "locally, run `conveyor run FILE` from cron")
@@ -153,6 +157,9 @@ class ClusterBackend:
 
     def join(self, run_id: str, timeout: float | None) -> None:
         """Cluster runs are polled, not joined."""
+
+    def check_can_schedule(self) -> None:
+        """A cluster profile can."""
 
     def schedule(self, spec: PipelineSpec, cron: str, *, arguments: dict[str, Any], name: str,
                  concurrency_policy: str, service_account: str | None, suspend: bool) -> dict[str, Any]:

@@ -252,6 +252,7 @@ class Client:
                              "create the recurring run when it should start and delete it when it should end")
         if pipeline_package_path is None:
             raise ValueError("create_recurring_run needs pipeline_package_path=")
+        self._backend.check_can_schedule()
         experiment = self._experiments.get(experiment_id=experiment_id)
         cron = cron_from_kfp(cron_expression, interval_second)
         spec = load_package(pipeline_package_path)
