@@ -33,7 +33,7 @@ def fine(name: str = "x"):
 
 def _message(path, name):
     with pytest.raises(Exception) as info:  # noqa: PT011 - the point is what any error prints as
-        find_pipeline(path, name).pipeline_spec
+        _ = find_pipeline(path, name).pipeline_spec
     return describe_error(info.value)
 
 
