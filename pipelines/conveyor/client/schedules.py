@@ -25,11 +25,11 @@ def cron_from_kfp(cron_expression: str | None, interval_second: int | None) -> s
     minutes = seconds // 60
     if minutes < 60 and 60 % minutes == 0:
         return f"*/{minutes} * * * *"
+    if minutes == 24 * 60:
+        return "0 0 * * *"
     if minutes % 60 == 0 and 24 % (minutes // 60) == 0:
         hours = minutes // 60
         return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
-    if minutes == 24 * 60:
-        return "0 0 * * *"
     raise ValueError(f"interval_second={interval_second}: cannot be written as a cron schedule (a step that "
                      "divides an hour or a day); pass cron_expression= instead")
 
