@@ -28,6 +28,7 @@ from conveyor.compiler.argo.naming import (
 )
 from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.placement import place
+from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.pods import PIP_CACHE_VOLUME, TASK_PARAM, PodContext, container_template
 from conveyor.compiler.argo.render import dag_template
 from conveyor.compiler.argo.scopes import (
@@ -138,6 +139,8 @@ class _Builder:
             bound.append(inp.name)
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
+        for param, arg in pvc_params(task.kubernetes).items():
+            node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         placement = place(task, self.profile, self.options.prefer_spot, what)
         settings = task.model_dump(
