@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import hera.workflows.models as m
 
+from conveyor.compiler.argo.kube_pod import pod_volumes
 from conveyor.compiler.argo.naming import LABEL_KEY_TASK, expr, label_value, param_name
 from conveyor.compiler.argo.options import (
     EXIT_PERMANENT,
@@ -27,7 +28,6 @@ from conveyor.compiler.argo.options import (
     CompileOptions,
     SecretKeyRef,
 )
-from conveyor.compiler.argo.kube_pod import pod_volumes
 from conveyor.compiler.argo.placement import Placement
 from conveyor.ir import ComponentSpec, TaskSpec
 

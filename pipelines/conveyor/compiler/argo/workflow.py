@@ -17,6 +17,7 @@ from typing import Any
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_PIPELINE,
     LABEL_KEY_RUN,
@@ -28,7 +29,6 @@ from conveyor.compiler.argo.naming import (
 )
 from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.placement import place
-from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.pods import PIP_CACHE_VOLUME, TASK_PARAM, PodContext, container_template
 from conveyor.compiler.argo.render import dag_template
 from conveyor.compiler.argo.scopes import (
