@@ -21,6 +21,7 @@ from conveyor.ir import (
     parse_duration,
     parse_memory,
 )
+from conveyor.ir.kubernetes import KubernetesSettings
 
 
 class TaskOutputs(dict):
@@ -271,6 +272,7 @@ class PipelineTask:
             env=dict(self.env),
             node_selector=dict(self.node_selector),
             tolerations=tuple(self.tolerations),
+            kubernetes=KubernetesSettings(**getattr(self, "kubernetes", {})),
         )
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import Frozen
+from conveyor.ir.kubernetes import KubernetesSettings
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, TaskOutput
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
@@ -158,6 +159,7 @@ class TaskSpec(Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    kubernetes: KubernetesSettings = KubernetesSettings()  # conveyor.kubernetes (kfp-kubernetes) pod settings
 
 
 class ParallelForGroup(Frozen):

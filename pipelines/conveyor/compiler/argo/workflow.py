@@ -17,6 +17,7 @@ from typing import Any
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_PIPELINE,
     LABEL_KEY_RUN,
@@ -138,6 +139,8 @@ class _Builder:
             bound.append(inp.name)
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
+        for param, arg in pvc_params(task.kubernetes).items():
+            node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         placement = place(task, self.profile, self.options.prefer_spot, what)
         settings = task.model_dump(
