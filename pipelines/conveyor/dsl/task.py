@@ -11,6 +11,7 @@ from typing import Any
 
 from conveyor.dsl.channels import TaskOutputChannel
 from conveyor.dsl.context import BuildState
+from conveyor.dsl.formatted import refuse_tokens
 from conveyor.ir import (
     ComponentSpec,
     Resources,
@@ -196,6 +197,7 @@ class PipelineTask:
         return self
 
     def set_display_name(self, name: str) -> PipelineTask:
+        refuse_tokens(self.state, str(name), self.name, "display_name")
         self.display_name = str(name)
         return self
 
@@ -206,6 +208,7 @@ class PipelineTask:
                 task=self.name,
                 argument="name",
             )
+        refuse_tokens(self.state, str(value), self.name, f"env {name}")
         self.env[name] = str(value)
         return self
 

@@ -16,7 +16,17 @@ from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
 from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
-from conveyor.ir.values import Collected, Constant, LoopItem, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.placeholders import join_parts
+from conveyor.ir.values import (
+    Collected,
+    Concat,
+    Constant,
+    LoopItem,
+    OneOf,
+    PipelineParam,
+    TaskFinalStatus,
+    TaskOutput,
+)
 
 Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
 
@@ -215,7 +225,24 @@ class RunGraph:
             return self._collected(arg.task, arg.output, ctx)
         if isinstance(arg, TaskFinalStatus):
             return {**self.final_status, "pipeline_job_resource_name": self.run_id}
+        if isinstance(arg, Concat):
+            return join_parts([self.resolve(part, ctx) for part in arg.parts])
+        if isinstance(arg, OneOf):
+            return self._one_of(arg, ctx)
         raise TypeError(f"unknown argument {arg!r}")
+
+    def _one_of(self, arg: OneOf, ctx: Ctx) -> Any:
+        """The output of the branch that ran; the others were skipped by their conditions."""
+        skipped: Unavailable | None = None
+        for item in arg.items:
+            try:
+                return self.resolve(item, ctx)
+            except Unavailable as exc:
+                if exc.status != "skipped":
+                    raise
+                skipped = exc
+        assert skipped is not None
+        raise skipped
 
     # -- readiness ---------------------------------------------------------------------------
     def readiness(self, inst: Instance) -> tuple[str, str | None]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import Frozen
-from conveyor.ir.values import Arg, Collected, Condition, LoopItems, TaskOutput
+from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
 OutputStyle = Literal["return", "return_field", "artifact", "path"]
@@ -198,7 +198,9 @@ class PipelineSpec(Frozen):
     name: str
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
-    outputs: dict[str, TaskOutput | Collected] = Field(default_factory=dict)
+    outputs: dict[str, Annotated[TaskOutput | Collected | OneOf, Field(discriminator="kind")]] = Field(
+        default_factory=dict
+    )
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
     groups: dict[str, Group] = Field(default_factory=dict)

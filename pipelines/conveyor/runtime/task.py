@@ -133,8 +133,8 @@ class TaskContext:
         text = Path(path).read_text()
         if spec.type == "str":
             return text
-        try:
-            return json.loads(text)
+        try:  # kfp reads True/False in a bool file too
+            return json.loads(text.strip().lower() if spec.type == "bool" else text)
         except json.JSONDecodeError:
             raise PermanentError(f"{self.label}: OutputPath {spec.name!r} holds {text[:60]!r}, not a {spec.type}") from None
 
@@ -152,13 +152,21 @@ class TaskContext:
     def collect(self, returned: Any, outputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         params: dict[str, Any] = {}
         arts: dict[str, Any] = {}
+        fields = [s.name for s in self.component.outputs if s.style == "return_field"]
+        if fields and isinstance(returned, tuple | list) and len(returned) != len(fields):
+            raise PermanentError(f"{self.label}: the NamedTuple return has fields {fields}, but the function "
+                                 f"returned {len(returned)} values")
         for spec in self.component.outputs:
             if spec.style == "return":
                 params[spec.name] = self._parameter_out(spec, returned)
-            elif spec.style == "return_field":
-                if not hasattr(returned, spec.name):
+            elif spec.style == "return_field":  # kfp matches fields by position: a plain tuple works
+                if isinstance(returned, tuple | list):
+                    value = returned[fields.index(spec.name)]
+                elif hasattr(returned, spec.name):
+                    value = getattr(returned, spec.name)
+                else:
                     raise PermanentError(f"{self.label}: the returned value has no field {spec.name!r}")
-                params[spec.name] = self._parameter_out(spec, getattr(returned, spec.name))
+                params[spec.name] = self._parameter_out(spec, value)
             elif spec.kind == "artifact":
                 arts[spec.name] = self._store_artifact(spec, outputs[spec.name])
             else:
