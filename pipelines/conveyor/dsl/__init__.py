@@ -6,8 +6,7 @@ else's job, so this package never imports an executor.
 
 from conveyor.dsl.channels import PipelineChannel
 from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
-from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, ParallelFor
-from conveyor.dsl.control import OneOf
+from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
 from conveyor.dsl.pipeline import Pipeline, pipeline
 from conveyor.dsl.subpipeline import SubPipelineTask
 from conveyor.dsl.task import PipelineTask

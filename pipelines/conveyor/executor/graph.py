@@ -15,8 +15,8 @@ from typing import Any
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
-from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
 from conveyor.ir.placeholders import join_parts
+from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
 from conveyor.ir.values import (
     Collected,
     Concat,

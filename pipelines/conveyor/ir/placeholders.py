@@ -58,3 +58,8 @@ def part_text(value: Any) -> str:
 
 def join_parts(values: list[Any]) -> str:
     return "".join(part_text(v) for v in values)
+
+
+def concat_part_name(name: str, index: int) -> str:
+    """The pod input carrying part `index` of the formatted string bound to input `name` on Argo."""
+    return f"{name}--part{index}"

@@ -37,6 +37,7 @@ from conveyor.compiler.argo.scopes import (
     Node,
     Scopes,
     Wrap,
+    argument_parts,
     loop_items_mode,
     loop_param,
     text_form,
@@ -132,10 +133,13 @@ class _Builder:
                     index_loops.append(arg.loop_id)
                 continue
             final_status = final_status or isinstance(arg, TaskFinalStatus)
-            node.args[param_name(inp.name)] = self.sc.ref(
-                arg, key, f"{what} argument {inp.name!r}", task_name
-            )
-            bound.append(inp.name)
+            for name, part in argument_parts(inp.name, arg):
+                if isinstance(part, LoopItem) and self.loop_modes.get(part.loop_id) == "index":
+                    if part.loop_id not in index_loops:
+                        index_loops.append(part.loop_id)
+                    continue
+                node.args[param_name(name)] = self.sc.ref(part, key, f"{what} argument {inp.name!r}", task_name)
+                bound.append(name)
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
         node.args = {TASK_PARAM: task_name, **node.args}
