@@ -66,6 +66,7 @@ class PipelineTask:
         self.env: dict[str, str] = {}
         self.node_selector: dict[str, str] = {}
         self.tolerations: list[Toleration] = []
+        self.ignore_failure = False
         channels = {o.name: TaskOutputChannel(name, o.name, o.kind, o.type) for o in spec.outputs}
         self._outputs = TaskOutputs(self, channels)
 
@@ -258,6 +259,22 @@ class PipelineTask:
         self.timeout_s = timeout
         return self
 
+    def ignore_upstream_failure(self) -> PipelineTask:
+        """Run when the upstream tasks end, even if they failed (kfp); inputs read from an upstream
+        task need a default, which the task gets when that task produced nothing."""
+        spec_inputs = {i.name: i for i in self.component_spec.inputs}
+        for name, arg in self.arguments.items():
+            reads_task = getattr(arg, "kind", None) in ("task_output", "collected", "one_of", "concat")
+            if reads_task and spec_inputs[name].required:
+                raise self.state.error(
+                    f".ignore_upstream_failure() needs a default for {name!r}: it reads an upstream task's "
+                    "output, which a failed task does not produce (kfp refuses this too)",
+                    task=self.name,
+                    argument=name,
+                )
+        self.ignore_failure = True
+        return self
+
     # freezing ------------------------------------------------------------
     def to_spec(self) -> TaskSpec:
         return TaskSpec(
@@ -274,6 +291,7 @@ class PipelineTask:
             env=dict(self.env),
             node_selector=dict(self.node_selector),
             tolerations=tuple(self.tolerations),
+            ignore_upstream_failure=self.ignore_failure,
         )
 
     def __repr__(self) -> str:

@@ -46,6 +46,9 @@ class Unavailable(Exception):
         self.producer, self.status = producer, status
 
 
+OMITTED = object()  # an input left to its default (see RunGraph.resolve_input)
+
+
 def instance_id(task: str, ctx: Ctx) -> str:
     return task + "".join(f"[{index}]" for _, index in ctx)
 
@@ -244,11 +247,24 @@ class RunGraph:
         assert skipped is not None
         raise skipped
 
+    def runs_after_failure(self, task: str) -> bool:
+        """Exit tasks and `.ignore_upstream_failure()` tasks still run once the run has failed."""
+        return bool(self._exit_members[task]) or self.spec.tasks[task].ignore_upstream_failure
+
+    def resolve_input(self, task: Any, arg: Any, ctx: Ctx) -> Any:
+        """A task argument's value; `OMITTED` when its producer failed and the task ignores that."""
+        try:
+            return self.resolve(arg, ctx)
+        except Unavailable:
+            if task.ignore_upstream_failure:
+                return OMITTED
+            raise
+
     # -- readiness ---------------------------------------------------------------------------
     def readiness(self, inst: Instance) -> tuple[str, str | None]:
         """("wait", None) | ("run", None) | ("skip", reason) | ("fail", message)."""
         task = self.spec.tasks[inst.task]
-        is_exit = bool(self._exit_members[inst.task])
+        is_exit = bool(self._exit_members[inst.task]) or task.ignore_upstream_failure
         for member in self._exit_members[inst.task]:
             if member not in self._expanded:
                 if self.draining:
@@ -264,7 +280,7 @@ class RunGraph:
                 return "skip", f"upstream {after} {status}"
         try:
             for arg in task.arguments.values():
-                self.resolve(arg, inst.ctx)
+                self.resolve_input(task, arg, inst.ctx)
             for group_id in self._conditions[inst.task]:
                 group = self.spec.groups[group_id]
                 if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):

@@ -158,6 +158,10 @@ class TaskSpec(Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    # kfp's .ignore_upstream_failure(): run once upstream tasks end, even if they failed; an input
+    # whose producer failed falls back to its default.
+    # Left out of the JSON while False, so specs (and their digests) written before it existed stay equal.
+    ignore_upstream_failure: bool = Field(default=False, exclude_if=lambda value: not value)
 
 
 class ParallelForGroup(Frozen):

@@ -68,6 +68,7 @@ class Node:
     with_items: list[Any] | None = None
     with_param: str | None = None
     with_sequence: int | None = None
+    ignore_failure: bool = False  # kfp's ignore_upstream_failure: run once every dependency ended
 
 
 @dataclass

@@ -52,6 +52,7 @@ from conveyor.ir import (
     dependencies,
     topological_order,
 )
+from conveyor.ir.graph import referenced_tasks
 
 SPEC_PARAM = "conveyor-spec"
 
@@ -143,6 +144,15 @@ class _Builder:
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
         node.args = {TASK_PARAM: task_name, **node.args}
+        if task.ignore_upstream_failure:
+            reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
+            if reads:
+                raise CompileError(
+                    f"{what}: .ignore_upstream_failure() with inputs read from upstream tasks ({reads}) runs "
+                    "locally only; on Argo a failed task's outputs cannot fall back to the input's default. "
+                    "Pass those values through .after() and a pipeline parameter instead"
+                )
+            node.ignore_failure = True
         placement = place(task, self.profile, self.options.prefer_spot, what)
         settings = task.model_dump(
             mode="json", exclude={"name", "arguments", "after", "group", "display_name"}
