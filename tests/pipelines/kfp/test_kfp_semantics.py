@@ -13,6 +13,7 @@ from tests.pipelines.kfp.compat import fixture, only_imports_mention_conveyor, r
 CASES = [
     ("formatted_strings.py", "formatted_pipeline", {"name": "Ada"}),
     ("named_tuple_outputs.py", "named_tuple_pipeline", {}),
+    ("pythonic_artifacts.py", "pythonic_pipeline", {"rows": 5}),
 ]
 
 
