@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conveyor.dsl.channels import TaskOutputChannel
+from conveyor.dsl.channels import PipelineChannel, TaskOutputChannel
 from conveyor.dsl.context import BuildState
 from conveyor.dsl.formatted import refuse_tokens
 from conveyor.ir import (
@@ -22,6 +22,7 @@ from conveyor.ir import (
     parse_duration,
     parse_memory,
 )
+from conveyor.ir.placeholders import leaked_token
 
 
 class TaskOutputs(dict):
@@ -99,7 +100,19 @@ class PipelineTask:
         return self
 
     # resources ---------------------------------------------------------
+    def _fixed(self, setting: str, value: Any) -> None:
+        """Resources are planned before a run starts (local packing, the Argo pod spec): refuse a run-time value."""
+        if isinstance(value, PipelineChannel) or leaked_token(value):
+            raise self.state.error(
+                f"{setting}() was given the pipeline value {value!r}; conveyor fixes resources when the "
+                "pipeline is built (local packing and the Argo pod spec), so pass a literal such as '2' or "
+                "'4G', or choose between literal settings with dsl.If/dsl.Else",
+                task=self.name,
+                argument=setting,
+            )
+
     def _quantity(self, field: str, parser: Any, value: Any) -> PipelineTask:
+        self._fixed(f"set_{field}", value)
         try:
             self.resources[field] = parser(value)
         except ValueError as exc:
@@ -119,6 +132,7 @@ class PipelineTask:
         return self._quantity("memory_limit", parse_memory, memory)
 
     def set_accelerator_type(self, accelerator: str) -> PipelineTask:
+        self._fixed("set_accelerator_type", accelerator)
         if not isinstance(accelerator, str) or not accelerator:
             raise self.state.error(
                 f"accelerator type must be a non-empty string, got {accelerator!r}",
@@ -131,6 +145,7 @@ class PipelineTask:
     add_node_selector_constraint = set_accelerator_type
 
     def set_accelerator_limit(self, limit: int | str) -> PipelineTask:
+        self._fixed("set_accelerator_limit", limit)
         try:
             count = int(limit)
         except (TypeError, ValueError):
