@@ -29,6 +29,10 @@ from tests.cluster.configs import Layout
 from tests.services.common import ServiceProcess, tail
 
 STATE_ENV = "CONVEYOR_CLUSTER_STATE"
+# containerd 2.x keeps shim sockets and fifos under /run/containerd whatever its config says;
+# teardown removes these directories when they are empty (a host containerd's stay untouched).
+RUN_DIRS = ("/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd/fifo", "/run/containerd/s",
+            "/run/containerd")
 STOP_ORDER = ("kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager", "containerd",
               "kube-apiserver", "etcd")
 NODE_READY_TIMEOUT = 180.0
@@ -271,6 +275,9 @@ def down(root: Path | None = None) -> dict:
         _kill_leftover_containers(state["shim"])
     _remove_cgroups()
     network.unmount_under(root)
+    for d in RUN_DIRS:
+        with contextlib.suppress(OSError):
+            Path(d).rmdir()
     network.delete_new_netns(state.get("netns_before", []))
     network.remove_iptables_rules()
     network.delete_bridge(state.get("bridge", Layout(root).bridge))
