@@ -104,17 +104,30 @@ def build_all() -> dict[str, Path]:
     return bins
 
 
-def _import_images(ctr: Path, layout: Layout) -> None:
+def import_archive(archive: Path, root: Path | None = None) -> None:
+    """Import an OCI/docker archive into the running node's containerd (``k8s.io`` namespace), so
+    pods can use it with ``imagePullPolicy: Never`` / ``IfNotPresent`` (nothing can be pulled)."""
+    layout = Layout(root or default_root())
+    ctr = build.component_dir(pins.CONTAINERD) / "bin" / "ctr"
     log = layout.logs / "images.log"
-    for archive in (images.pause_archive(), images.busybox_archive()):
-        cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import",
-               "--local", str(archive)]
-        with log.open("a") as fh:
-            fh.write(f"=== {' '.join(cmd)}\n")
-            fh.flush()
-            rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
-        if rc != 0:
-            raise StartError(f"import image {archive.name}", log, tail(log))
+    cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import", "--local",
+           str(archive)]
+    with log.open("a") as fh:
+        fh.write(f"=== {' '.join(cmd)}\n")
+        fh.flush()
+        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise StartError(f"import image {archive.name}", log, tail(log))
+
+
+def start_component(comp: node.Component, layout: Layout, env: dict[str, str]) -> ServiceProcess:
+    """Start one component and wait for its probe; a failure names the component and its log."""
+    proc = ServiceProcess(comp.name, comp.argv, layout.logs, env=env)
+    try:
+        proc.start(comp.ready, timeout=comp.timeout)
+    except (OSError, RuntimeError) as exc:
+        raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+    return proc
 
 
 def _wait(what: str, check, timeout: float, log: Path) -> float:
@@ -155,15 +168,12 @@ def up(root: Path | None = None) -> ClusterInfo:
         path = os.pathsep.join([str(bins["containerd"].parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
         for comp in node.components(layout, keys, bins):
             c0 = time.monotonic()
-            proc = ServiceProcess(comp.name, comp.argv, layout.logs, env={**os.environ, "PATH": path})
-            try:
-                proc.start(comp.ready, timeout=comp.timeout)
-            except (OSError, RuntimeError) as exc:
-                raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+            proc = start_component(comp, layout, {**os.environ, "PATH": path})
             state["pids"][comp.name] = proc.proc.pid
             _save_state(root, state)
             if comp.name == "containerd":
-                _import_images(bins["ctr"], layout)
+                for archive in (images.pause_archive(), images.busybox_archive()):
+                    import_archive(archive, root)
             timings["start_s"][comp.name] = round(time.monotonic() - c0, 1)
         kubelet_log = layout.logs / "kubelet.log"
         timings["node_ready_s"] = round(_wait("node Ready", lambda: node.node_ready(layout, keys), NODE_READY_TIMEOUT,
