@@ -40,3 +40,18 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
         return runner.run(spec, arguments or {}, options=RunOptions(**options), preload=preload)
     finally:
         runner.close()
+
+
+_LAZY_MODULES = ("client", "compiler", "components", "dsl", "kubernetes", "v2")
+
+
+def __getattr__(name: str) -> Any:
+    """kfp's top-level names, imported on first use so `import conveyor` stays cheap
+    (`import conveyor as kfp; kfp.Client()`, `kfp.dsl`, `kfp.compiler`, ...)."""
+    import importlib
+
+    if name == "Client":
+        return importlib.import_module("conveyor.client").Client
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"conveyor.{name}")
+    raise AttributeError(f"module 'conveyor' has no attribute {name!r}")

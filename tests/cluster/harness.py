@@ -29,6 +29,10 @@ from tests.cluster.configs import Layout
 from tests.services.common import ServiceProcess, tail
 
 STATE_ENV = "CONVEYOR_CLUSTER_STATE"
+# containerd 2.x keeps shim sockets and fifos under /run/containerd whatever its config says;
+# teardown removes these directories when they are empty (a host containerd's stay untouched).
+RUN_DIRS = ("/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd/fifo", "/run/containerd/s",
+            "/run/containerd")
 STOP_ORDER = ("kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager", "containerd",
               "kube-apiserver", "etcd")
 NODE_READY_TIMEOUT = 180.0
@@ -100,17 +104,30 @@ def build_all() -> dict[str, Path]:
     return bins
 
 
-def _import_images(ctr: Path, layout: Layout) -> None:
+def import_archive(archive: Path, root: Path | None = None) -> None:
+    """Import an OCI/docker archive into the running node's containerd (``k8s.io`` namespace), so
+    pods can use it with ``imagePullPolicy: Never`` / ``IfNotPresent`` (nothing can be pulled)."""
+    layout = Layout(root or default_root())
+    ctr = build.component_dir(pins.CONTAINERD) / "bin" / "ctr"
     log = layout.logs / "images.log"
-    for archive in (images.pause_archive(), images.busybox_archive()):
-        cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import",
-               "--local", str(archive)]
-        with log.open("a") as fh:
-            fh.write(f"=== {' '.join(cmd)}\n")
-            fh.flush()
-            rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
-        if rc != 0:
-            raise StartError(f"import image {archive.name}", log, tail(log))
+    cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import", "--local",
+           str(archive)]
+    with log.open("a") as fh:
+        fh.write(f"=== {' '.join(cmd)}\n")
+        fh.flush()
+        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise StartError(f"import image {archive.name}", log, tail(log))
+
+
+def start_component(comp: node.Component, layout: Layout, env: dict[str, str]) -> ServiceProcess:
+    """Start one component and wait for its probe; a failure names the component and its log."""
+    proc = ServiceProcess(comp.name, comp.argv, layout.logs, env=env)
+    try:
+        proc.start(comp.ready, timeout=comp.timeout)
+    except (OSError, RuntimeError) as exc:
+        raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+    return proc
 
 
 def _wait(what: str, check, timeout: float, log: Path) -> float:
@@ -136,7 +153,8 @@ def up(root: Path | None = None) -> ClusterInfo:
     timings: dict = {"build_s": round(time.monotonic() - t0, 1), "start_s": {}}
     root.mkdir(parents=True, exist_ok=True)
     layout = Layout(root)
-    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "bridge": layout.bridge,
+    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "sysctls": network.sysctl_snapshot(),
+                   "bridge": layout.bridge,
                    "shim": str(bins["containerd-shim-runc-v2"])}
     _save_state(root, state)
     try:
@@ -150,15 +168,12 @@ def up(root: Path | None = None) -> ClusterInfo:
         path = os.pathsep.join([str(bins["containerd"].parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
         for comp in node.components(layout, keys, bins):
             c0 = time.monotonic()
-            proc = ServiceProcess(comp.name, comp.argv, layout.logs, env={**os.environ, "PATH": path})
-            try:
-                proc.start(comp.ready, timeout=comp.timeout)
-            except (OSError, RuntimeError) as exc:
-                raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+            proc = start_component(comp, layout, {**os.environ, "PATH": path})
             state["pids"][comp.name] = proc.proc.pid
             _save_state(root, state)
             if comp.name == "containerd":
-                _import_images(bins["ctr"], layout)
+                for archive in (images.pause_archive(), images.busybox_archive()):
+                    import_archive(archive, root)
             timings["start_s"][comp.name] = round(time.monotonic() - c0, 1)
         kubelet_log = layout.logs / "kubelet.log"
         timings["node_ready_s"] = round(_wait("node Ready", lambda: node.node_ready(layout, keys), NODE_READY_TIMEOUT,
@@ -237,8 +252,24 @@ def _remove_cgroups() -> None:
                 d.rmdir()
 
 
+def leftovers(root: Path, state: dict) -> list[str]:
+    """What a teardown failed to remove: live processes, the bridge, iptables chains, mounts, netns."""
+    left = [f"process {name} (pid {pid})" for name, pid in state.get("pids", {}).items() if alive(pid)]
+    bridge = state.get("bridge", Layout(root).bridge)
+    left += [f"bridge {bridge}"] if network.link_exists(bridge) else []
+    left += [f"iptables chain {c}" for c in network.owned_iptables_chains()]
+    left += [f"mount {m}" for m in network.mounts_under(root)]
+    before = set(state.get("netns_before", []))
+    left += [f"netns {n}" for n in network.netns_snapshot() if n not in before]
+    left += [f"cgroup {d}" for d in Path("/sys/fs/cgroup").glob("*/kubepods")]
+    return left
+
+
 def down(root: Path | None = None) -> dict:
-    """Stop everything ``up`` started under ``root`` and undo its host changes; returns timings."""
+    """Stop everything ``up`` started under ``root`` and undo its host changes.
+
+    Returns the teardown time and ``leftovers`` (empty when everything is gone).
+    """
     root = root or default_root()
     state = _load_state(root)
     if state is None:
@@ -254,16 +285,21 @@ def down(root: Path | None = None) -> dict:
         _kill_leftover_containers(state["shim"])
     _remove_cgroups()
     network.unmount_under(root)
+    for d in RUN_DIRS:
+        with contextlib.suppress(OSError):
+            Path(d).rmdir()
     network.delete_new_netns(state.get("netns_before", []))
     network.remove_iptables_rules()
     network.delete_bridge(state.get("bridge", Layout(root).bridge))
+    network.restore_sysctls(state.get("sysctls", {}))
+    left = leftovers(root, state)
     for child in root.iterdir():
         if child.name != "logs":
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
-    return {"down_s": round(time.monotonic() - t0, 1)}
+    return {"down_s": round(time.monotonic() - t0, 1), "leftovers": left}
 
 
 def preflight() -> str | None:
@@ -274,7 +310,8 @@ def preflight() -> str | None:
         (network.is_root(), "the test cluster needs root (bridge, iptables, mounts, cgroups)"),
         (not needs_go or shutil.which("go") is not None, "no `go` toolchain on PATH to build Kubernetes"),
         (shutil.which("gcc") is not None, "no gcc to compile the pause image"),
-        (node.runc_path() is not None, "no runc (apt-get install runc)"),
+        (build.built(pins.RUNC) or Path("/usr/include/seccomp.h").exists(),
+         "building runc needs libseccomp's headers (apt-get install libseccomp-dev)"),
         (node.cni_bin_dir() is not None, "no CNI plugins (apt-get install containernetworking-plugins)"),
         (shutil.which("iptables") is not None, "no iptables (apt-get install iptables)"),
         (Path("/bin/busybox").exists(), "no static busybox for the test image (apt-get install busybox-static)"),

@@ -30,6 +30,7 @@ from conveyor.metrics.cost import TaskCoster, prices_from_profile
 from conveyor.metrics.run import RunMetrics
 from conveyor.notify import RunReport, notifier_from_target, redact
 from conveyor.profile import Profile, ProfileError, conveyor_home, local_profile
+from conveyor.runtime import kube_local
 from conveyor.stores.artifacts import open_artifact_store
 from conveyor.stores.metadata import MetadataStore, MetadataStoreError, open_metadata_store
 
@@ -140,6 +141,8 @@ class LocalRunner:
             options: RunOptions | None = None, preload: list[str] | None = None,
             observer: Callable[[str, Instance], None] | None = None, run_id: str | None = None) -> RunResult:
         validate(spec)
+        for task in spec.tasks.values():  # a missing local secret fails before anything is recorded
+            kube_local.check(task.kubernetes, task.name)
         bound = bind_arguments(spec, arguments or {}, from_cli=from_cli)
         run_id = run_id or new_run_id(spec.name)
         self.store.create_run(run_id, spec.name, spec.digest(), spec.to_json(), bound, self.profile.environment,
@@ -183,6 +186,7 @@ class LocalRunner:
             )
             scheduler.run()
         except KeyboardInterrupt:
+            kube_local.cleanup(self.home / "runs" / run_id)
             self.store.set_run_status(run_id, "failed", error="interrupted; `conveyor resume` continues it")
             raise
         except MetadataStoreError:
@@ -195,6 +199,7 @@ class LocalRunner:
             metrics.run_finished("failed", time.time() - started)
             raise
         metrics.metadata_push(True)
+        kube_local.cleanup(self.home / "runs" / run_id)
         status = "succeeded" if scheduler.succeeded() else "failed"
         outputs = _pipeline_outputs(spec, graph)
         self.store.set_run_outputs(run_id, outputs)

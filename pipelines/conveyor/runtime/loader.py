@@ -128,7 +128,9 @@ def preload_items(impl: PythonFunction) -> list[str]:
 def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     """The pipeline object in a file: the one named, or the only one there is."""
     module = load_module_file(path)
-    found = {k: v for k, v in vars(module).items() if hasattr(v, "pipeline_spec") and not isinstance(v, type)}
+    # look the property up on the class: `hasattr(obj, ...)` would build every pipeline in the file and
+    # an AttributeError raised by a pipeline's body would hide the pipeline instead of surfacing
+    found = {k: v for k, v in vars(module).items() if not isinstance(v, type) and hasattr(type(v), "pipeline_spec")}
     if name is not None:
         if name not in found:
             raise PipelineDefinitionError(

@@ -244,5 +244,5 @@ def test_env_variable_from_a_run_time_value_is_refused_not_stored_as_text(source
     with pytest.raises(PipelineDefinitionError) as info:
         _ = env_from.pipeline_spec
     err = info.value
-    assert (err.pipeline, err.task, err.argument) == ("env-from-param", "add", "value")
-    assert "environment variable 'MODE'" in str(err) and "as an input" in str(err)
+    assert (err.pipeline, err.task, err.argument) == ("env-from-param", "add", "env MODE")
+    assert "only has a value at run time" in str(err) and "task input" in str(err)
