@@ -37,13 +37,13 @@ def _profile(profile: Path | None, stack: str | None, required: bool = True):
     return None
 
 
-def _load(target: str, params: list[str]) -> tuple[Any, dict[str, Any]]:
+def _load(target: str, params: list[str], partial: bool = False) -> tuple[Any, dict[str, Any]]:
     from conveyor.executor.arguments import bind_arguments, parse_cli_params
     from conveyor.runtime.loader import find_pipeline
 
     path, _, name = target.partition(":")
     spec = find_pipeline(path, name or None).pipeline_spec
-    return spec, bind_arguments(spec, parse_cli_params(params), from_cli=True)
+    return spec, bind_arguments(spec, parse_cli_params(params), from_cli=True, partial=partial)
 
 
 def _texts(arguments: dict[str, Any]) -> dict[str, str]:
@@ -62,7 +62,7 @@ def compile_cmd(
     """Compile a pipeline to an Argo Workflow manifest (schema-valid YAML)."""
     from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 
-    spec, bound = _load(target, param)
+    spec, bound = _load(target, param, partial=True)  # a parameter without value is declared for `argo submit -p`
     manifest = compile_workflow(spec, _profile(profile, stack, required=False), CompileOptions(arguments=_texts(bound)))
     text = to_yaml(manifest)
     if output is not None:
