@@ -95,13 +95,13 @@ def submit_cmd(
     logs: Annotated[bool, typer.Option("--logs", help="With --watch: print each task pod's log when it ends.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Resolve nothing from the cache; run every task.")] = False,
     max_cache_staleness: Annotated[float | None, typer.Option("--max-cache-staleness",
-                                                             help="Ignore cache entries older than this many seconds.",
-                                                             callback=positive_seconds)] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.",
-                                                              callback=positive_seconds)] = None,
+                                                             help="Ignore cache entries older than this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a pipeline to Argo on the stack; fully cached runs create no Workflow at all."""
+    positive_seconds("--max-cache-staleness", max_cache_staleness)
+    positive_seconds("--timeout", timeout)
     from conveyor.launcher import core_v1, submit
 
     prof = _profile(profile, stack)
