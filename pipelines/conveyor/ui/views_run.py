@@ -77,7 +77,7 @@ def task(ctx, request: Request):
             with local_copy(ctx.artifacts, art.uri) as path:
                 tail, cut = read_tail(path, LOG_TAIL_BYTES)
             logs.append({"artifact": art, "text": tail.decode("utf-8", errors="replace"), "cut": cut,
-                         "number": art.metadata.get("attempt", 0)})
+                         "number": art.metadata.get("attempt", 0), "problem": None})
         except Exception as exc:  # noqa: BLE001 - a lost log is reported, the page still renders
             logs.append({"artifact": art, "text": "", "cut": False, "problem": f"log unreadable: {exc}",
                          "number": art.metadata.get("attempt", 0)})
