@@ -74,6 +74,7 @@ def create_app(store: MetadataStore, artifacts: ArtifactStore, *, token: str | N
         Route("/runs/{run_id}/tasks/{task_id}/log/{number:int}", bind(views_run.raw_log)),
         Route("/artifacts/{artifact_id:int}", bind(views_artifacts.artifact)),
         Route("/artifacts/{artifact_id:int}/raw", bind(views_artifacts.raw)),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/healthz", lambda request: Response("ok", media_type="text/plain")),
     ]
 

@@ -25,7 +25,7 @@ SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inl
 
 
 def page_csp(nonce: str) -> str:
-    return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+    return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
             "frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
