@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conveyor.runtime.logs import persist_log
 from conveyor.ui.security import BindError, check_bind
 from tests.pipelines.ui.conftest import HOSTILE, add_run, put_artifact
-
-import pytest
 
 
 def test_script_in_run_names_params_errors_is_escaped(stores, client):
