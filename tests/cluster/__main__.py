@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(info.__dict__, indent=2))
             print(f"\nexport KUBECONFIG={info.kubeconfig}\n(stop it with `make cluster-down`)", file=sys.stderr)
         elif args.command == "down":
-            print(json.dumps(harness.down()))
+            result = harness.down()
+            print(json.dumps(result))
+            if result.get("leftovers"):
+                print(f"error: teardown left these behind: {result['leftovers']}", file=sys.stderr)
+                return 1
         else:
             info = harness.running()
             print(json.dumps(info.__dict__ if info else {"running": False}, indent=2))

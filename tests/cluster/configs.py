@@ -92,6 +92,7 @@ state = "{c / 'state'}"
 
 [plugins.'io.containerd.cri.v1.runtime']
   enable_selinux = false
+  netns_mounts_under_state_dir = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
@@ -152,6 +153,7 @@ def kubelet_config(layout: Layout, ca: Path, healthz_port: int) -> str:
                          "nodefs.inodesFree": "1%"},
         "clusterDomain": pins.CLUSTER_DOMAIN,
         "resolvConf": "/etc/resolv.conf",
+        "podLogsDir": str(layout.dir("kubelet/pod-logs")),
         "serializeImagePulls": False,
         "maxPods": 250,
         "registerNode": True,

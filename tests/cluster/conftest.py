@@ -74,8 +74,9 @@ def cluster() -> Iterator[Cluster]:
     finally:
         api.close()
         if started:
-            timings = harness.down()
-            print(f"\ncluster timings: {info.timings} {timings}")
+            result = harness.down()
+            print(f"\ncluster timings: {info.timings} teardown: {result}")
+            assert not result["leftovers"], f"cluster teardown left these behind: {result['leftovers']}"
 
 
 @pytest.fixture

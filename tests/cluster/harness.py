@@ -136,7 +136,8 @@ def up(root: Path | None = None) -> ClusterInfo:
     timings: dict = {"build_s": round(time.monotonic() - t0, 1), "start_s": {}}
     root.mkdir(parents=True, exist_ok=True)
     layout = Layout(root)
-    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "bridge": layout.bridge,
+    state: dict = {"pids": {}, "netns_before": network.netns_snapshot(), "sysctls": network.sysctl_snapshot(),
+                   "bridge": layout.bridge,
                    "shim": str(bins["containerd-shim-runc-v2"])}
     _save_state(root, state)
     try:
@@ -237,8 +238,24 @@ def _remove_cgroups() -> None:
                 d.rmdir()
 
 
+def leftovers(root: Path, state: dict) -> list[str]:
+    """What a teardown failed to remove: live processes, the bridge, iptables chains, mounts, netns."""
+    left = [f"process {name} (pid {pid})" for name, pid in state.get("pids", {}).items() if alive(pid)]
+    bridge = state.get("bridge", Layout(root).bridge)
+    left += [f"bridge {bridge}"] if network.link_exists(bridge) else []
+    left += [f"iptables chain {c}" for c in network.owned_iptables_chains()]
+    left += [f"mount {m}" for m in network.mounts_under(root)]
+    before = set(state.get("netns_before", []))
+    left += [f"netns {n}" for n in network.netns_snapshot() if n not in before]
+    left += [f"cgroup {d}" for d in Path("/sys/fs/cgroup").glob("*/kubepods")]
+    return left
+
+
 def down(root: Path | None = None) -> dict:
-    """Stop everything ``up`` started under ``root`` and undo its host changes; returns timings."""
+    """Stop everything ``up`` started under ``root`` and undo its host changes.
+
+    Returns the teardown time and ``leftovers`` (empty when everything is gone).
+    """
     root = root or default_root()
     state = _load_state(root)
     if state is None:
@@ -257,13 +274,15 @@ def down(root: Path | None = None) -> dict:
     network.delete_new_netns(state.get("netns_before", []))
     network.remove_iptables_rules()
     network.delete_bridge(state.get("bridge", Layout(root).bridge))
+    network.restore_sysctls(state.get("sysctls", {}))
+    left = leftovers(root, state)
     for child in root.iterdir():
         if child.name != "logs":
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
-    return {"down_s": round(time.monotonic() - t0, 1)}
+    return {"down_s": round(time.monotonic() - t0, 1), "leftovers": left}
 
 
 def preflight() -> str | None:

@@ -10,7 +10,8 @@ cluster added and nothing else:
   CNI plugins') and the jumps to them from the built-in chains;
 * network namespaces ``cni-*`` that appeared while the cluster ran (a snapshot taken
   at start says which ones were already there);
-* mounts under the cluster's own directory, deepest first.
+* mounts under the cluster's own directory, deepest first;
+* host sysctls the kubelet / kube-proxy change, restored to the values saved at start.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -63,6 +65,8 @@ def delete_new_netns(before: list[str]) -> list[str]:
 
 
 def _iptables(binary: str) -> None:
+    if shutil.which(f"{binary}-save") is None:
+        return
     for table in TABLES:
         dump = sh(f"{binary}-save", "-t", table, check=False)
         if dump.returncode != 0:
@@ -87,12 +91,7 @@ def remove_iptables_rules() -> None:
 
 def unmount_under(root: Path) -> list[str]:
     """Unmount everything mounted below ``root`` (deepest first, lazily if busy)."""
-    prefix = str(root.resolve()).rstrip("/") + "/"
-    points = []
-    for line in Path("/proc/self/mounts").read_text().splitlines():
-        target = line.split()[1].encode().decode("unicode_escape")
-        if target.startswith(prefix):
-            points.append(target)
+    points = mounts_under(root)
     for target in sorted(set(points), key=len, reverse=True):
         if sh("umount", target, check=False).returncode != 0:
             sh("umount", "-l", target, check=False)
@@ -101,3 +100,56 @@ def unmount_under(root: Path) -> list[str]:
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+# Host sysctls that the kubelet (kernel tunables), kube-proxy (route_localnet) or the
+# harness (ip_forward) may change; their values are saved at start and restored at teardown.
+SYSCTLS = (
+    "net/ipv4/ip_forward",
+    "net/ipv4/conf/all/route_localnet",
+    "vm/overcommit_memory",
+    "vm/panic_on_oom",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+)
+
+
+def sysctl_snapshot() -> dict[str, str]:
+    values = {}
+    for key in SYSCTLS:
+        try:
+            values[key] = (Path("/proc/sys") / key).read_text().strip()
+        except OSError:
+            continue
+    return values
+
+
+def restore_sysctls(saved: dict[str, str]) -> None:
+    for key, value in saved.items():
+        path = Path("/proc/sys") / key
+        try:
+            if path.read_text().strip() != value:
+                path.write_text(value + "\n")
+        except OSError:
+            continue
+
+
+def owned_iptables_chains() -> list[str]:
+    """``table/chain`` for every KUBE-*/CNI-* chain still present (teardown check)."""
+    found = []
+    for binary in ("iptables", "ip6tables"):
+        if shutil.which(f"{binary}-save") is None:
+            continue
+        for table in TABLES:
+            dump = sh(f"{binary}-save", "-t", table, check=False)
+            found += [f"{binary}:{table}/{line[1:].split()[0]}" for line in dump.stdout.splitlines()
+                      if line.startswith(":") and OWNED_CHAIN.match(line[1:])]
+    return found
+
+
+def mounts_under(root: Path) -> list[str]:
+    prefix = str(root.resolve()).rstrip("/") + "/"
+    return [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+            if line.split()[1].startswith(prefix)]

@@ -22,6 +22,7 @@ from conveyor.ir import (
     parse_duration,
     parse_memory,
 )
+from conveyor.ir.kubernetes import KubernetesSettings
 from conveyor.ir.placeholders import leaked_token
 
 
@@ -306,6 +307,7 @@ class PipelineTask:
             env=dict(self.env),
             node_selector=dict(self.node_selector),
             tolerations=tuple(self.tolerations),
+            kubernetes=KubernetesSettings(**getattr(self, "kubernetes", {})),
             ignore_upstream_failure=self.ignore_failure,
         )
 

@@ -28,6 +28,7 @@ from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.runtime import kube_local
 from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.loader import preload_items
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
@@ -307,6 +308,8 @@ class Scheduler:
                 request["parameters"][name] = self.graph.resolve(arg, inst.ctx)
         (attempt_dir / "request.json").write_text(json.dumps(request))
         env = {**task.env, "CONVEYOR_RUN_ID": self.graph.run_id, "CONVEYOR_TASK_ID": inst.id}
+        env.update(kube_local.prepare(task.kubernetes, task.name, inst.id, self.run_dir, self.run_dir.parent.parent,
+                                      lambda arg: self.graph.resolve(arg, inst.ctx)))  # secrets: env only, never disk
         if req.gpu or self.ledger.capacity.gpu:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         started = time.time()

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import Frozen
+from conveyor.ir.kubernetes import KubernetesSettings
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
@@ -158,6 +159,7 @@ class TaskSpec(Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    kubernetes: KubernetesSettings = KubernetesSettings()  # conveyor.kubernetes (kfp-kubernetes) pod settings
     # kfp's .ignore_upstream_failure(): run once upstream tasks end, even if they failed; an input
     # whose producer failed falls back to its default.
     # Left out of the JSON while False, so specs (and their digests) written before it existed stay equal.

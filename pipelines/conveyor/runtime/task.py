@@ -23,6 +23,7 @@ from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
+from conveyor.runtime.reentry import mark_task_process
 from conveyor.stores.artifacts import (
     DigestMismatchError,
     LocalArtifactStore,
@@ -185,6 +186,7 @@ class TaskContext:
 def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the task in this process; return (exit code, result). Never raises."""
     started = time.time()
+    mark_task_process()  # before the user's module is imported: a task never starts a run
     try:
         ctx = TaskContext(request)
         func = resolve_function(ctx.component.implementation)

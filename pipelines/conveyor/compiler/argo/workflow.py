@@ -17,6 +17,7 @@ from typing import Any
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_PIPELINE,
     LABEL_KEY_RUN,
@@ -143,6 +144,8 @@ class _Builder:
                 bound.append(name)
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
+        for param, arg in pvc_params(task.kubernetes).items():
+            node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         if task.ignore_upstream_failure:
             reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
