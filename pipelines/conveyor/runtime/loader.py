@@ -22,6 +22,7 @@ from conveyor.ir import artifacts as ir_artifacts
 from conveyor.ir import types as ir_types
 from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.spec import LOCAL_MODULE_PREFIX, PythonFunction
+from conveyor.runtime.reentry import RunSkipped, importing_file
 
 _BY_FILE: dict[str, ModuleType] = {}
 
@@ -49,7 +50,10 @@ def load_module_file(path: str | Path) -> ModuleType:
         sys.path.insert(0, parent)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with importing_file():
+            spec.loader.exec_module(module)
+    except RunSkipped:
+        pass  # the file's own `conveyor.run(...)`: what follows it is the script's main part, not ours to run
     except BaseException:
         sys.modules.pop(name, None)
         raise
