@@ -137,6 +137,7 @@ def _build(out: ArgoBuild) -> None:
     placeholder = src / "ui" / "dist" / "app"
     placeholder.mkdir(parents=True, exist_ok=True)
     (placeholder / "index.html").write_text("<!-- argo UI not built: conveyor uses the CLI and controller only -->\n")
+    _patch_missing_sources(src, logs / "patch.log")
     _run("download dependencies", ["go", "mod", "download"], logs / "deps.log", cwd=src)
     timings["download_s"] = round(time.monotonic() - start, 1)
     build_date = json.loads(Path(info["Info"]).read_text())["Time"]
@@ -160,6 +161,18 @@ def _build(out: ArgoBuild) -> None:
     shutil.rmtree(src)  # 100+ MB of sources; the Go module cache keeps the zip for a rebuild
     (out.root / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     (out.root / ".complete").write_text(out.version + "\n")
+
+
+def _patch_missing_sources(src: Path, log: Path) -> None:
+    """The v4.0.5 zip the proxy serves lacks ``workflow/executor/osspecific/signal_linux.go``
+    (argoexec then fails with ``undefined: Setpgid``). Its darwin twin in the same zip uses only
+    POSIX calls that Linux has too, so the Linux file is that one under the Linux name."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    osspecific = src / "workflow" / "executor" / "osspecific"
+    linux, darwin = osspecific / "signal_linux.go", osspecific / "signal_darwin.go"
+    if not linux.exists() and darwin.exists():
+        shutil.copyfile(darwin, linux)
+        log.write_text(f"created {linux.relative_to(src)} from {darwin.name} (missing from the module zip)\n")
 
 
 def main() -> int:
