@@ -26,6 +26,5 @@ def render(base: str | None, packages: tuple[str, ...], runtime_version: str) ->
         f"COPY site/ {SITE}/",
         f"ENV PYTHONPATH={SITE} PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
         *(f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()),
-        'CMD ["python", "-m", "conveyor.runtime.pod", "--help"]',
     ]
     return "\n".join(lines) + "\n"
