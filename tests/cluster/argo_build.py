@@ -24,9 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.cluster import argo_pins, oci
+from tests.cluster import oci, pins
 
-BINARIES = ("workflow-controller", "argoexec", "argo")
+BINARIES = tuple(pins.ARGO.binaries.values())
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 class BuildError(RuntimeError):
@@ -102,15 +103,11 @@ def _run(step: str, argv: list[str], log: Path, cwd: Path | None = None) -> str:
 
 
 def ldflags(version: str, build_date: str) -> str:
-    pkg = argo_pins.ARGO_MODULE
-    return " ".join([
-        "-s", "-w",
-        f"-X {pkg}.version={version}", f"-X {pkg}.buildDate={build_date}",
-        f"-X {pkg}.gitTag={version}", f"-X {pkg}.gitCommit={version}", f"-X {pkg}.gitTreeState=clean",
-    ])  # fmt: skip
+    assign = {**pins.ARGO.ldflags_x, f"{pins.ARGO.module}.buildDate": build_date}
+    return " ".join(["-s", "-w", *(f"-X {k}={v.format(version=version)}" for k, v in assign.items())])
 
 
-def build(version: str = argo_pins.ARGO_VERSION, root: Path | None = None) -> ArgoBuild:
+def build(version: str = pins.ARGO.version, root: Path | None = None) -> ArgoBuild:
     """Build (or reuse) Argo ``version``; concurrent callers wait on a lock instead of building twice."""
     out = ArgoBuild(version, (root or cache_root()) / f"argo-{version}")
     if out.complete:
@@ -127,7 +124,7 @@ def _build(out: ArgoBuild) -> None:
     logs, timings = out.root / "logs", {}
     start = time.monotonic()
     info = json.loads(_run("download module", ["go", "mod", "download", "-json",
-                                               f"{argo_pins.ARGO_MODULE}@{out.version}"], logs / "download.log"))
+                                               f"{pins.ARGO.module}@{out.version}"], logs / "download.log"))
     src = out.root / "src"
     if src.exists():
         shutil.rmtree(src)
@@ -154,8 +151,10 @@ def _build(out: ArgoBuild) -> None:
         shutil.rmtree(out.manifests)
     shutil.copytree(src / "manifests", out.manifests)
     t0 = time.monotonic()
-    oci.write_image(out.argoexec_image, argo_pins.ARGOEXEC_IMAGE, files={"bin/argoexec": out.argoexec},
-                    entrypoint=["argoexec"])
+    files = [oci.ImageFile(out.argoexec, "/bin/argoexec")]
+    if CA_BUNDLE.exists():  # TLS to S3/GCS artifact repositories
+        files.append(oci.ImageFile(CA_BUNDLE, str(CA_BUNDLE), 0o644))
+    oci.write_archive(oci.ImageSpec(pins.ARGOEXEC_IMAGE, tuple(files), ("argoexec",)), out.argoexec_image)
     timings["image_s"] = round(time.monotonic() - t0, 1)
     timings["total_s"] = round(time.monotonic() - start, 1)
     shutil.rmtree(src)  # 100+ MB of sources; the Go module cache keeps the zip for a rebuild

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.cluster import argo_pins
+from tests.cluster import pins
 from tests.cluster.argo_build import ArgoBuild, BuildError
 
 CRDS = ("workflows", "workflowtemplates", "cronworkflows", "clusterworkflowtemplates", "workflowtaskresults",
@@ -87,7 +87,7 @@ def start_controller(kubeconfig: Path, build: ArgoBuild, namespace: str, log: Pa
     """``workflow-controller`` out-of-cluster, namespaced to ``namespace``, executor image pinned."""
     env = {**os.environ, "LEADER_ELECTION_DISABLE": "true", "KUBECONFIG": str(kubeconfig)}
     argv = [str(build.controller), "--kubeconfig", str(kubeconfig), "--namespace", namespace, "--namespaced",
-            "--managed-namespace", namespace, "--executor-image", argo_pins.ARGOEXEC_IMAGE,
+            "--managed-namespace", namespace, "--executor-image", pins.ARGOEXEC_IMAGE,
             "--executor-image-pull-policy", "Never"]
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = log.open("w")

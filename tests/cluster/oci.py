@@ -1,10 +1,11 @@
-"""A one-layer OCI image archive for static binaries (the harness's argoexec image), and its reader.
+"""Write an OCI image archive (image-layout tar) from a few host files.
 
-Nothing can be pulled here, and a static Go binary needs no base: one gzip layer with the binary,
-``/tmp``, a passwd/group pair and the host's CA bundle, written as an OCI image-layout tar that
-``ctr -n k8s.io images import``, ``podman load`` and ``skopeo copy oci-archive:`` accept. The layer is
-deterministic (mtime 0, sorted, root-owned), so the same binary gives the same digest.
-``read_archive`` checks any OCI archive's layout (also the task images ``conveyor image build`` writes).
+Nothing can be pulled on the test machine, so every image the cluster runs is
+made here and imported with ``ctr -n k8s.io images import``.  The images the
+harness needs are tiny (a static ``pause``, a static busybox), so one layer built
+with ``tarfile`` is enough; no image builder is required.  The archive carries
+the ``io.containerd.image.name`` annotation so ``ctr import`` names the image
+with its full reference.
 """
 
 from __future__ import annotations
@@ -14,69 +15,117 @@ import hashlib
 import io
 import json
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-CONFIG = "application/vnd.oci.image.config.v1+json"
-LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One file of the image: where it lies on the host and where it goes in the image."""
+
+    source: Path
+    target: str
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    ref: str  # e.g. registry.k8s.io/pause:3.10
+    files: tuple[ImageFile, ...]
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...] = ()
+    # target -> link name, e.g. {"/bin/sh": "/bin/busybox"}
+    symlinks: dict[str, str] = field(default_factory=dict)
+    env: tuple[str, ...] = ("PATH=/bin:/usr/bin:/sbin:/usr/sbin",)
+
+
+def _add_dirs(tar: tarfile.TarFile, path: str, seen: set[str]) -> None:
+    parts = path.strip("/").split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        d = "/".join(parts[:i])
+        if d not in seen:
+            seen.add(d)
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+
+
+def layer_tar(spec: ImageSpec) -> bytes:
+    """The uncompressed layer: directories, files and symlinks, owned by root, mtime 0 (reproducible)."""
+    buf, seen = io.BytesIO(), set()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for d in ("tmp/", "etc/", "proc/", "sys/", "dev/"):
+            _add_dirs(tar, d + "x", seen)
+        for f in spec.files:
+            _add_dirs(tar, f.target, seen)
+            data = f.source.read_bytes()
+            info = tarfile.TarInfo(f.target.lstrip("/"))
+            info.size, info.mode = len(data), f.mode
+            tar.addfile(info, io.BytesIO(data))
+        for link, to in sorted(spec.symlinks.items()):
+            _add_dirs(tar, link, seen)
+            info = tarfile.TarInfo(link.lstrip("/"))
+            info.type, info.linkname = tarfile.SYMTYPE, to
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def _blob(tar: tarfile.TarFile, data: bytes) -> dict:
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    info = tarfile.TarInfo("blobs/sha256/" + digest.split(":", 1)[1])
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+    return {"digest": digest, "size": len(data)}
+
+
+def write_archive(spec: ImageSpec, out: Path) -> Path:
+    """Write ``spec`` as an OCI image-layout tar at ``out`` (atomically) and return it."""
+    raw = layer_tar(spec)
+    gz = gzip.compress(raw, mtime=0)
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Entrypoint": list(spec.entrypoint), "Cmd": list(spec.cmd) or None, "Env": list(spec.env)},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]},
+    }
+    tmp = out.with_suffix(".partial")
+    with tarfile.open(tmp, "w") as tar:
+        layer = _blob(tar, gz)
+        cfg = _blob(tar, json.dumps(config, sort_keys=True).encode())
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **cfg},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+        }
+        man = _blob(tar, json.dumps(manifest, sort_keys=True).encode())
+        tag = spec.ref.rsplit(":", 1)[1] if ":" in spec.ref.rsplit("/", 1)[-1] else "latest"
+        index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    **man,
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                    "annotations": {"io.containerd.image.name": spec.ref, "org.opencontainers.image.ref.name": tag},
+                }
+            ],
+        }
+        for name, data in (("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", json.dumps(index).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    tmp.replace(out)
+    return out
+
+
+# -- reading: checks any OCI archive (these, and the task images `conveyor image build` writes) --
+_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _layer(files: dict[str, Path]) -> bytes:
-    buf = io.BytesIO()
-    extra = {"etc/passwd": b"root:x:0:0:root:/root:/sbin/nologin\nargo:x:8737:8737::/home/argo:/sbin/nologin\n",
-             "etc/group": b"root:x:0:\nargo:x:8737:\n", "etc/nsswitch.conf": b"hosts: files dns\n"}
-    if CA_BUNDLE.exists():
-        extra["etc/ssl/certs/ca-certificates.crt"] = CA_BUNDLE.read_bytes()
-    entries = {**{k: v for k, v in extra.items()}, **{k: Path(v).read_bytes() for k, v in files.items()}}
-    dirs = sorted({str(Path(p).parents[i]) for p in entries for i in range(len(Path(p).parents) - 1)} | {"tmp"})
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for d in dirs:
-            info = tarfile.TarInfo(d)
-            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755
-            tar.addfile(info)
-        for name in sorted(entries):
-            data = entries[name]
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755 if name in files else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def write_image(path: Path, name: str, files: dict[str, Path], entrypoint: list[str]) -> str:
-    """Write the archive to ``path`` (atomically) for image ``name``; returns the manifest digest."""
-    raw = _layer(files)
-    gz = gzip.compress(raw, compresslevel=6, mtime=0)
-    config = json.dumps({
-        "architecture": "amd64", "os": "linux",
-        "config": {"Entrypoint": entrypoint, "Env": [PATH_ENV], "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": [_digest(raw)]},
-        "history": [{"created_by": "conveyor tests/cluster/oci.py", "created": "1970-01-01T00:00:00Z"}],
-    }, sort_keys=True).encode()  # fmt: skip
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": MANIFEST,
-        "config": {"mediaType": CONFIG, "digest": _digest(config), "size": len(config)},
-        "layers": [{"mediaType": LAYER_GZIP, "digest": _digest(gz), "size": len(gz)}],
-    }, sort_keys=True).encode()  # fmt: skip
-    index = json.dumps({"schemaVersion": 2, "manifests": [{
-        "mediaType": MANIFEST, "digest": _digest(manifest), "size": len(manifest),
-        "annotations": {"org.opencontainers.image.ref.name": name, "io.containerd.image.name": name},
-    }]}).encode()  # fmt: skip
-    tmp = path.with_suffix(".tmp")
-    with tarfile.open(tmp, "w") as tar:
-        for member, data in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index),
-                             *[(f"blobs/sha256/{_digest(b)[7:]}", b) for b in (gz, config, manifest)]]:
-            info = tarfile.TarInfo(member)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    tmp.replace(path)
-    return _digest(manifest)
 
 
 @dataclass(frozen=True)
@@ -113,9 +162,10 @@ def read_archive(path: Path) -> ArchiveImage:
             "index.json" if "index.json" in tar.getnames() else "./index.json")).read())
         desc = index["manifests"][0]
         manifest = json.loads(blob(desc["digest"]))
-        if manifest.get("mediaType", MANIFEST) != MANIFEST:
-            raise ValueError(f"{path}: manifest media type {manifest.get('mediaType')!r} is not {MANIFEST}")
+        if manifest.get("mediaType", _MANIFEST) != _MANIFEST:
+            raise ValueError(f"{path}: manifest media type {manifest.get('mediaType')!r} is not {_MANIFEST}")
         config = json.loads(blob(manifest["config"]["digest"]))
         sizes = [len(blob(layer["digest"])) for layer in manifest["layers"]]
-        names = [d.get("annotations", {}).get("org.opencontainers.image.ref.name", "") for d in index["manifests"]]
+        names = [d.get("annotations", {}).get("io.containerd.image.name")
+                 or d.get("annotations", {}).get("org.opencontainers.image.ref.name", "") for d in index["manifests"]]
         return ArchiveImage(names, config, sizes, members)

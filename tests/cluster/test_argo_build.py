@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.cluster import argo_pins
+from tests.cluster import pins
 from tests.cluster.oci import read_archive
 
 
@@ -27,12 +27,12 @@ def argo():
 def test_binaries_report_the_pinned_version(argo, binary):
     out = subprocess.run([str(argo.bin / binary), "version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert argo_pins.ARGO_VERSION in out.stdout + out.stderr
+    assert pins.ARGO.version in out.stdout + out.stderr
 
 
 def test_argoexec_image_is_an_oci_archive_with_the_binary(argo):
     image = read_archive(argo.argoexec_image)
-    assert image.names == [argo_pins.ARGOEXEC_IMAGE]
+    assert image.names == [pins.ARGOEXEC_IMAGE]
     assert image.config["config"]["Entrypoint"] == ["argoexec"]
     assert len(image.layer_sizes) == 1 and image.layer_sizes[0] > 10_000_000
 
