@@ -51,9 +51,10 @@ def base_key(suite: str, packages: tuple[str, ...], mirror: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _run(step: str, argv: list[str], log: Path) -> None:
+def run_step(step: str, argv: list[str], log: Path) -> None:
+    """Run one build step, appending its output to ``log``; a failure names the step and the log."""
     with log.open("a") as fh:
-        fh.write("$ " + " ".join(argv) + "\n")
+        fh.write(f"\n== {step}\n$ {' '.join(argv)}\n")
         fh.flush()
         proc = subprocess.run(argv, stdout=fh, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
@@ -79,14 +80,14 @@ def build_base(suite: str = SUITE, packages: tuple[str, ...] = PACKAGES, mirror:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(dir=root, prefix="rootfs-") as tmp:
         target = Path(tmp) / "rootfs"
-        _run("base rootfs: debootstrap", ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
+        run_step("base rootfs: debootstrap", ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
                                           suite, str(target), mirror], log)
         for rel in PRUNE:
             for child in (target / rel).glob("*"):
                 shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         version = _python_version(target, log)
         partial = root / "rootfs.tar.partial"
-        _run("base rootfs: tar", ["tar", "-C", str(target), "--numeric-owner", "--exclude=./dev/*",
+        run_step("base rootfs: tar", ["tar", "-C", str(target), "--numeric-owner", "--exclude=./dev/*",
                                   "--exclude=./proc/*", "--exclude=./sys/*", "-cf", str(partial), "."], log)
         partial.replace(tarball)
     seconds = round(time.monotonic() - start, 1)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from conveyor.compiler.argo.images import pipeline_packages, runtime_version, task_image
 from conveyor.images import containerfile
-from conveyor.images.base import build_base, image_cache
+from conveyor.images.base import build_base, image_cache, run_step
 from conveyor.images.errors import ImageBuildError
 from conveyor.ir import PipelineSpec
 
@@ -74,15 +74,6 @@ def _uv() -> str:
     return found
 
 
-def _run(step: str, argv: list[str], log: Path) -> None:
-    with log.open("a") as fh:
-        fh.write(f"\n== {step}\n$ {' '.join(argv)}\n")
-        fh.flush()
-        proc = subprocess.run(argv, stdout=fh, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        raise ImageBuildError(step, f"exit code {proc.returncode}", log)
-
-
 def build_image(spec: PipelineSpec, registry: str | None, output: Path, *, ref: str | None = None,
                 base: str | None = None, python_version: str | None = None, builder: str | None = None,
                 runtime_wheel: Path | None = None, push: bool = False) -> BuiltImage:
@@ -101,32 +92,32 @@ def build_image(spec: PipelineSpec, registry: str | None, output: Path, *, ref: 
     with tempfile.TemporaryDirectory(prefix="conveyor-image-") as tmp:
         ctx = Path(tmp)
         if runtime_wheel is None:
-            _run("runtime wheel", [_uv(), "build", "--wheel", "--out-dir", str(ctx / "wheels"), str(runtime_source())], log)
+            run_step("runtime wheel", [_uv(), "build", "--wheel", "--out-dir", str(ctx / "wheels"), str(runtime_source())], log)
             runtime_wheel = next((ctx / "wheels").glob("conveyor_ml-*.whl"))
         if base is None:
             rootfs = build_base()
             base_seconds, python_version = rootfs.seconds, python_version or rootfs.python_version
             _link_or_copy(rootfs.tarball, ctx / containerfile.BASE_TARBALL)
         requirements = [f"conveyor-ml[pod] @ {Path(runtime_wheel).resolve().as_uri()}", *packages]
-        _run("install packages", [_uv(), "pip", "install", "--quiet", "--target", str(ctx / "site"),
+        run_step("install packages", [_uv(), "pip", "install", "--quiet", "--target", str(ctx / "site"),
                                   "--python-version", python_version or "3.11", "--python-platform", PLATFORM,
                                   "--no-build", *requirements], log)
         (ctx / "Containerfile").write_text(containerfile.render(base, packages, runtime_version()))
         if tool == "buildah":
-            _run("build", ["buildah", "bud", "--layers=false", "-f", str(ctx / "Containerfile"), "-t", ref, str(ctx)], log)
+            run_step("build", ["buildah", "bud", "--layers=false", "-f", str(ctx / "Containerfile"), "-t", ref, str(ctx)], log)
         else:
-            _run("build", ["podman", "build", "-f", str(ctx / "Containerfile"), "-t", ref, str(ctx)], log)
+            run_step("build", ["podman", "build", "-f", str(ctx / "Containerfile"), "-t", ref, str(ctx)], log)
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     partial.unlink(missing_ok=True)
     if tool == "buildah":
-        _run("oci archive", ["buildah", "push", ref, f"oci-archive:{partial}:{ref}"], log)
+        run_step("oci archive", ["buildah", "push", ref, f"oci-archive:{partial}:{ref}"], log)
     else:
-        _run("oci archive", ["podman", "save", "--format", "oci-archive", "-o", str(partial), ref], log)
+        run_step("oci archive", ["podman", "save", "--format", "oci-archive", "-o", str(partial), ref], log)
     partial.replace(output)
     if push:
-        _run("push", [tool, "push", ref, f"docker://{ref}"], log)
+        run_step("push", [tool, "push", ref, f"docker://{ref}"], log)
     return BuiltImage(ref, output, output.stat().st_size, packages, tool, round(time.monotonic() - start, 1),
                       base_seconds, push)
 
