@@ -57,9 +57,7 @@ def find_builder(preferred: str | None = None) -> str:
 
 def runtime_source() -> Path:
     """The conveyor source tree (pyproject.toml of conveyor-ml) this runtime was imported from."""
-    import conveyor
-
-    for parent in Path(conveyor.__file__).resolve().parents:
+    for parent in Path(__file__).resolve().parents:
         pyproject = parent / "pyproject.toml"
         if pyproject.exists() and 'name = "conveyor-ml"' in pyproject.read_text():
             return parent
