@@ -15,6 +15,7 @@ from conveyor.ir.artifacts import (
     artifact_class,
 )
 from conveyor.ir.conditions import compare, evaluate
+from conveyor.ir.container import Concat, ContainerImplementation, IfPresent
 from conveyor.ir.errors import (
     ConditionEvaluationError,
     ConveyorError,
@@ -71,6 +72,7 @@ from conveyor.ir.values import (
 __all__ = [
     "ARTIFACT_CLASSES",
     "HTML",
+    "IfPresent",
     "PARAMETER_TYPES",
     "SINGLE_OUTPUT",
     "All",
@@ -80,9 +82,11 @@ __all__ = [
     "Collected",
     "Comparison",
     "ComponentSpec",
+    "Concat",
     "ConditionEvaluationError",
     "ConditionGroup",
     "Constant",
+    "ContainerImplementation",
     "ConveyorError",
     "Dataset",
     "ExitHandlerGroup",

@@ -115,6 +115,8 @@ _PRELOADS: dict[str, list[str]] = {}
 
 def preload_items(impl: PythonFunction) -> list[str]:
     """What a warm worker should import before forking this component: its file and its imports."""
+    if not isinstance(impl, PythonFunction):  # a container component imports nothing here
+        return []
     key = f"{impl.module_file}|{impl.source_digest}"
     if key not in _PRELOADS:
         _PRELOADS[key] = ([impl.module_file] if impl.module_file else []) + imports_of(impl.source)

@@ -19,8 +19,9 @@ from typing import Any
 
 from conveyor.ir.artifacts import Artifact, artifact_class
 from conveyor.ir.errors import PermanentError
-from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec
+from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec, PythonFunction
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
+from conveyor.runtime.container import run_container
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
 from conveyor.stores.artifacts import (
@@ -171,10 +172,11 @@ def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     started = time.time()
     try:
         ctx = TaskContext(request)
-        func = resolve_function(ctx.component.implementation)
+        impl = ctx.component.implementation
+        func = resolve_function(impl) if isinstance(impl, PythonFunction) else None
         outputs: dict[str, Any] = {}
         kwargs = ctx.kwargs(outputs)
-        returned = func(**kwargs)
+        returned = func(**kwargs) if func else run_container(ctx.component, kwargs, outputs, request)
         params, arts = ctx.collect(returned, outputs)
         result = {"status": "succeeded", "parameters": params, "artifacts": arts,
                   "started_at": started, "ended_at": time.time()}
