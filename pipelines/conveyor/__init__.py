@@ -27,8 +27,10 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
         return None
     from conveyor.executor.run import LocalRunner, RunOptions
 
+    func = getattr(pipeline_func, "python_func", None) or pipeline_func
+    if not hasattr(pipeline_func, "pipeline_spec") and hasattr(pipeline_func, "as_pipeline"):
+        pipeline_func = pipeline_func.as_pipeline()  # a component runs as a one-task pipeline, as in kfp
     spec = pipeline_func.pipeline_spec
-    func = getattr(pipeline_func, "python_func", pipeline_func)
     try:
         preload = [inspect.getfile(func)]
     except (TypeError, OSError):
@@ -38,3 +40,16 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
         return runner.run(spec, arguments or {}, options=RunOptions(**options), preload=preload)
     finally:
         runner.close()
+
+
+_LAZY = {"dsl": "conveyor.dsl", "compiler": "conveyor.compiler", "components": "conveyor.components",
+         "v2": "conveyor.v2"}
+
+
+def __getattr__(name: str) -> Any:
+    """`conveyor.dsl`, `conveyor.compiler`, ... imported on first use, so `import conveyor` stays cheap."""
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'conveyor' has no attribute {name!r}")
