@@ -128,6 +128,9 @@ def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     module = load_module_file(path)
     found = {k: v for k, v in vars(module).items() if hasattr(v, "pipeline_spec") and not isinstance(v, type)}
     if name is not None:
+        named = getattr(module, name, None)
+        if name not in found and hasattr(named, "as_pipeline"):  # FILE:COMPONENT runs a one-task pipeline
+            return named.as_pipeline()
         if name not in found:
             raise PipelineDefinitionError(
                 f"{path}: no pipeline named {name!r}; pipelines in this file: {', '.join(sorted(found)) or '(none)'}")
