@@ -115,19 +115,13 @@ def container_component(func: Callable[..., Any]) -> SpecComponent:
 _PY_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 
 
-def one_task_pipeline(component: PythonComponent) -> Any:
-    """A pipeline whose inputs are the component's and whose one task calls it (kfp compiles a
-    component the same way); its outputs are the component's outputs."""
+def pipeline_from_body(name: str, inputs: Sequence[InputSpec], body: Callable[..., Any],
+                       description: str | None = None) -> Any:
+    """A `Pipeline` whose inputs are `inputs` and whose body is `body(**inputs)` (for specs built from data)."""
     from conveyor.dsl.pipeline import Pipeline
 
-    spec = component.component_spec
-
-    def body(**kwargs: Any) -> dict[str, Any] | None:
-        task = component(**kwargs)
-        return {o.name: task.outputs[o.name] for o in spec.outputs} or None
-
     params, notes = [], {}
-    for item in spec.inputs:
+    for item in inputs:
         annotation = Input[artifact_class(item.type)] if item.kind == "artifact" else _PY_TYPES.get(item.type, Any)
         default = item.default if item.has_default else (None if item.optional else inspect.Parameter.empty)
         params.append(inspect.Parameter(item.name, inspect.Parameter.KEYWORD_ONLY, default=default,
@@ -135,5 +129,17 @@ def one_task_pipeline(component: PythonComponent) -> Any:
         notes[item.name] = annotation
     body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     body.__annotations__ = notes
-    body.__name__ = body.__qualname__ = spec.name
-    return Pipeline(body, name=task_base_name(spec.name), description=spec.description)
+    body.__name__ = body.__qualname__ = name.replace("-", "_")
+    return Pipeline(body, name=task_base_name(name), description=description)
+
+
+def one_task_pipeline(component: PythonComponent) -> Any:
+    """A pipeline whose inputs are the component's and whose one task calls it (kfp compiles a
+    component the same way); its outputs are the component's outputs."""
+    spec = component.component_spec
+
+    def body(**kwargs: Any) -> dict[str, Any] | None:
+        task = component(**kwargs)
+        return {o.name: task.outputs[o.name] for o in spec.outputs} or None
+
+    return pipeline_from_body(spec.name, spec.inputs, body, spec.description)
