@@ -44,6 +44,22 @@ def _argument(arg: dict, where: str, kwargs: dict, tasks: dict) -> Any:
                              "componentInputArtifact, runtimeValue, taskOutputParameter, taskOutputArtifact")
 
 
+def _outputs(outputs: dict, made: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's outputs (`root.dag.outputs`): which task output each one is."""
+    found = {}
+    for name, ref in (outputs.get("parameters") or {}).items():
+        src = ref.get("valueFromParameter")
+        if src is None:
+            raise ComponentSpecError(f"root.dag.outputs.parameters.{name}: only valueFromParameter is supported")
+        found[name] = made[src["producerSubtask"]].outputs[src["outputParameterKey"]]
+    for name, ref in (outputs.get("artifacts") or {}).items():
+        (src, *more) = ref.get("artifactSelectors") or [None]
+        if src is None or more:
+            raise ComponentSpecError(f"root.dag.outputs.artifacts.{name}: exactly one artifactSelector is supported")
+        found[name] = made[src["producerSubtask"]].outputs[src["outputArtifactKey"]]
+    return found
+
+
 def dag_pipeline(name: str, root: dict, loaded: dict[str, Any]) -> Any:
     dag = root["dag"]["tasks"]
     for tname, task in dag.items():
@@ -61,7 +77,7 @@ def dag_pipeline(name: str, root: dict, loaded: dict[str, Any]) -> Any:
         raise ComponentSpecError(f"root.dag.tasks: dependency cycle {exc.args[1]}") from None
     inputs, _ = _io(root, "root")
 
-    def body(**kwargs: Any) -> None:
+    def body(**kwargs: Any) -> dict[str, Any] | None:
         made: dict[str, Any] = {}
         for tname in order:
             task = dag[tname]
@@ -73,5 +89,6 @@ def dag_pipeline(name: str, root: dict, loaded: dict[str, Any]) -> Any:
             deps = [made[d] for d in task.get("dependentTasks") or []]
             if deps:
                 made[tname].after(*deps)
+        return _outputs(root["dag"].get("outputs") or {}, made) or None
 
     return pipeline_from_body(name, inputs, body, (root.get("description")))

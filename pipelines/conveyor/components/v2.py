@@ -48,7 +48,10 @@ def _io(comp: dict, where: str) -> tuple[list[InputSpec], list[OutputSpec]]:
                                      f"allowed: {sorted(PARAMETER_TYPES)}")
         extra: dict[str, Any] = {}
         if "defaultValue" in defn:
-            extra = {"has_default": True, "default": defn["defaultValue"]}
+            default = defn["defaultValue"]
+            if ptype == "NUMBER_INTEGER" and isinstance(default, float) and default.is_integer():
+                default = int(default)  # the IR's protobuf numbers are all doubles
+            extra = {"has_default": True, "default": default}
         if defn.get("isOptional"):
             extra.update(optional=True, has_default=True)
         style = "final_status" if ptype == "TASK_FINAL_STATUS" else "value"
