@@ -40,7 +40,7 @@ class ContainerCommandFailed(RuntimeError):
     """The command ran and exited non-zero (retried only if the task has retries)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def engine_works(engine: str) -> bool:
     """Installed and talking to its daemon/runtime (a docker CLI without a daemon does not count)."""
     if shutil.which(engine) is None:

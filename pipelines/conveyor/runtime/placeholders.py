@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from conveyor.ir.artifacts import Artifact
@@ -36,7 +36,7 @@ class PlaceholderContext:
     task_id: str = ""
     pipeline_root: str = ""
     workspace: str | None = None
-    create_time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    create_time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def present(self, name: str) -> bool:
         return self.inputs.get(name) is not None
