@@ -6,8 +6,9 @@ else's job, so this package never imports an executor.
 
 from conveyor.dsl.channels import PipelineChannel
 from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
+from conveyor.dsl.config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from conveyor.dsl.container import ContainerSpec, container_component
-from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, ParallelFor
+from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
 from conveyor.dsl.pipeline import Pipeline, pipeline
 from conveyor.dsl.placeholders import (
     PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
@@ -24,7 +25,16 @@ from conveyor.dsl.placeholders import (
 )
 from conveyor.dsl.subpipeline import SubPipelineTask
 from conveyor.dsl.task import PipelineTask
-from conveyor.ir.artifacts import HTML, Artifact, ClassificationMetrics, Dataset, Markdown, Metrics, Model
+from conveyor.ir.artifacts import (
+    HTML,
+    Artifact,
+    ClassificationMetrics,
+    Dataset,
+    Markdown,
+    Metrics,
+    Model,
+    get_uri,
+)
 from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
 from conveyor.ir.types import Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
 
@@ -42,6 +52,10 @@ __all__ = [
     "ContainerSpec",
     "IfPresentPlaceholder",
     "container_component",
+    "get_uri",
+    "WorkspaceConfig",
+    "PipelineConfig",
+    "KubernetesWorkspaceConfig",
     "HTML",
     "Artifact",
     "ClassificationMetrics",
@@ -58,6 +72,7 @@ __all__ = [
     "Markdown",
     "Metrics",
     "Model",
+    "OneOf",
     "Output",
     "OutputPath",
     "ParallelFor",

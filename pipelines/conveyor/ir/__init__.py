@@ -15,7 +15,7 @@ from conveyor.ir.artifacts import (
     artifact_class,
 )
 from conveyor.ir.conditions import compare, evaluate
-from conveyor.ir.container import Concat, ContainerImplementation, IfPresent
+from conveyor.ir.container import ContainerImplementation
 from conveyor.ir.errors import (
     ConditionEvaluationError,
     ConveyorError,
@@ -61,9 +61,11 @@ from conveyor.ir.values import (
     AnyOf,
     Collected,
     Comparison,
+    Concat,
     Constant,
     LoopItem,
     Not,
+    OneOf,
     PipelineParam,
     TaskFinalStatus,
     TaskOutput,
@@ -72,7 +74,6 @@ from conveyor.ir.values import (
 __all__ = [
     "ARTIFACT_CLASSES",
     "HTML",
-    "IfPresent",
     "PARAMETER_TYPES",
     "SINGLE_OUTPUT",
     "All",
@@ -81,8 +82,8 @@ __all__ = [
     "ClassificationMetrics",
     "Collected",
     "Comparison",
-    "ComponentSpec",
     "Concat",
+    "ComponentSpec",
     "ConditionEvaluationError",
     "ConditionGroup",
     "Constant",
@@ -98,6 +99,7 @@ __all__ = [
     "Metrics",
     "Model",
     "Not",
+    "OneOf",
     "Output",
     "OutputPath",
     "OutputSpec",

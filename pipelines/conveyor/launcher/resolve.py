@@ -21,8 +21,9 @@ from typing import Any
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import enclosing_loops, task_groups
+from conveyor.ir.placeholders import join_parts
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, PipelineSpec
-from conveyor.ir.values import Collected, Constant, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
 from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.pod import artifact_ref, text_form
 from conveyor.stores.artifacts.api import ArtifactStore
@@ -92,6 +93,8 @@ class _Resolver:
             return [value] if isinstance(arg, Collected) else value
         if isinstance(arg, TaskFinalStatus):
             return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
+        if isinstance(arg, Concat):
+            return join_parts([self.value(part) for part in arg.parts])
         raise _Unknown(repr(arg))  # loop items: only inside loops, which run on the cluster
 
     def decide(self, task: str) -> None:

@@ -11,7 +11,8 @@ import yaml
 from kfp_swap import FIXTURES, import_lines_only, load, load_kfp
 
 import conveyor
-from conveyor.ir import Concat, IfPresent, PipelineDefinitionError
+from conveyor.ir import PipelineDefinitionError
+from conveyor.ir.container import Concat, IfPresent
 from conveyor.runtime.container import choose_engine
 
 FILE = FIXTURES / "container_components.py"
