@@ -17,12 +17,6 @@ from conveyor.ir import PipelineDefinitionError
 FILE = FIXTURES / "container_components.py"
 
 
-@pytest.fixture(autouse=True)
-def _not_a_task_process(monkeypatch):
-    """Another test may run a task in this process (which marks it); these tests start runs."""
-    monkeypatch.delenv("CONVEYOR_TASK_PROCESS", raising=False)
-
-
 @pytest.fixture(scope="module")
 def mod():
     return load(FILE, "conveyor_cc_for_compiler")

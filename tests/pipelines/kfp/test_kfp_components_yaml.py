@@ -19,12 +19,6 @@ from conveyor.components import ComponentSpecError
 kfp = pytest.importorskip("kfp")
 
 
-@pytest.fixture(autouse=True)
-def _not_a_task_process(monkeypatch):
-    """Another test may run a task in this process (which marks it); these tests start runs."""
-    monkeypatch.delenv("CONVEYOR_TASK_PROCESS", raising=False)
-
-
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     from kfp import compiler

@@ -35,12 +35,6 @@ def _top(part):
     return form if isinstance(form, str) else json.dumps(form)
 
 
-@pytest.fixture(autouse=True)
-def _not_a_task_process(monkeypatch):
-    """Another test may run a task in this process (which marks it); these tests start runs."""
-    monkeypatch.delenv("CONVEYOR_TASK_PROCESS", raising=False)
-
-
 @pytest.fixture(scope="module")
 def ours():
     return load(FILE, "conveyor_container_components")
