@@ -10,6 +10,7 @@ uses) so the harness module only starts processes.  The choices that matter:
   can be pulled back);
 * the CNI network is one Linux bridge whose gateway address is the only host
   address pods use (the API server and the test servers listen there);
+* oom_score_adj is restricted (this VM withholds CAP_SYS_RESOURCE);
 * the kubelet runs on cgroup v1 with the cgroupfs driver (this VM has no systemd
   cgroup manager and only v1 controllers).
 """
@@ -93,12 +94,17 @@ state = "{c / 'state'}"
 [plugins.'io.containerd.cri.v1.runtime']
   enable_selinux = false
   netns_mounts_under_state_dir = true
+  # This VM withholds CAP_SYS_RESOURCE, so no process may lower its oom_score_adj; the sandbox's
+  # -998 made runc's init die ("can't get final child's PID from pipe: EOF"). Restricting keeps
+  # every container at or above containerd's own score, as rootless setups do.
+  restrict_oom_score_adj = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
         BinaryName = "{runc}"
+        Root = "{c / 'runc'}"
         SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["{cni_bin}"]

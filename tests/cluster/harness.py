@@ -29,6 +29,10 @@ from tests.cluster.configs import Layout
 from tests.services.common import ServiceProcess, tail
 
 STATE_ENV = "CONVEYOR_CLUSTER_STATE"
+# containerd 2.x keeps shim sockets and fifos under /run/containerd whatever its config says;
+# teardown removes these directories when they are empty (a host containerd's stay untouched).
+RUN_DIRS = ("/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd/fifo", "/run/containerd/s",
+            "/run/containerd")
 STOP_ORDER = ("kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager", "containerd",
               "kube-apiserver", "etcd")
 NODE_READY_TIMEOUT = 180.0
@@ -100,17 +104,30 @@ def build_all() -> dict[str, Path]:
     return bins
 
 
-def _import_images(ctr: Path, layout: Layout) -> None:
+def import_archive(archive: Path, root: Path | None = None) -> None:
+    """Import an OCI/docker archive into the running node's containerd (``k8s.io`` namespace), so
+    pods can use it with ``imagePullPolicy: Never`` / ``IfNotPresent`` (nothing can be pulled)."""
+    layout = Layout(root or default_root())
+    ctr = build.component_dir(pins.CONTAINERD) / "bin" / "ctr"
     log = layout.logs / "images.log"
-    for archive in (images.pause_archive(), images.busybox_archive()):
-        cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import",
-               "--local", str(archive)]
-        with log.open("a") as fh:
-            fh.write(f"=== {' '.join(cmd)}\n")
-            fh.flush()
-            rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
-        if rc != 0:
-            raise StartError(f"import image {archive.name}", log, tail(log))
+    cmd = [str(ctr), "--address", str(layout.containerd_sock), "-n", "k8s.io", "images", "import", "--local",
+           str(archive)]
+    with log.open("a") as fh:
+        fh.write(f"=== {' '.join(cmd)}\n")
+        fh.flush()
+        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise StartError(f"import image {archive.name}", log, tail(log))
+
+
+def start_component(comp: node.Component, layout: Layout, env: dict[str, str]) -> ServiceProcess:
+    """Start one component and wait for its probe; a failure names the component and its log."""
+    proc = ServiceProcess(comp.name, comp.argv, layout.logs, env=env)
+    try:
+        proc.start(comp.ready, timeout=comp.timeout)
+    except (OSError, RuntimeError) as exc:
+        raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+    return proc
 
 
 def _wait(what: str, check, timeout: float, log: Path) -> float:
@@ -151,15 +168,12 @@ def up(root: Path | None = None) -> ClusterInfo:
         path = os.pathsep.join([str(bins["containerd"].parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
         for comp in node.components(layout, keys, bins):
             c0 = time.monotonic()
-            proc = ServiceProcess(comp.name, comp.argv, layout.logs, env={**os.environ, "PATH": path})
-            try:
-                proc.start(comp.ready, timeout=comp.timeout)
-            except (OSError, RuntimeError) as exc:
-                raise StartError(f"start {comp.name}", proc.log_path, f"{exc}\n{proc.log_tail()}") from exc
+            proc = start_component(comp, layout, {**os.environ, "PATH": path})
             state["pids"][comp.name] = proc.proc.pid
             _save_state(root, state)
             if comp.name == "containerd":
-                _import_images(bins["ctr"], layout)
+                for archive in (images.pause_archive(), images.busybox_archive()):
+                    import_archive(archive, root)
             timings["start_s"][comp.name] = round(time.monotonic() - c0, 1)
         kubelet_log = layout.logs / "kubelet.log"
         timings["node_ready_s"] = round(_wait("node Ready", lambda: node.node_ready(layout, keys), NODE_READY_TIMEOUT,
@@ -271,6 +285,9 @@ def down(root: Path | None = None) -> dict:
         _kill_leftover_containers(state["shim"])
     _remove_cgroups()
     network.unmount_under(root)
+    for d in RUN_DIRS:
+        with contextlib.suppress(OSError):
+            Path(d).rmdir()
     network.delete_new_netns(state.get("netns_before", []))
     network.remove_iptables_rules()
     network.delete_bridge(state.get("bridge", Layout(root).bridge))
@@ -293,7 +310,8 @@ def preflight() -> str | None:
         (network.is_root(), "the test cluster needs root (bridge, iptables, mounts, cgroups)"),
         (not needs_go or shutil.which("go") is not None, "no `go` toolchain on PATH to build Kubernetes"),
         (shutil.which("gcc") is not None, "no gcc to compile the pause image"),
-        (node.runc_path() is not None, "no runc (apt-get install runc)"),
+        (build.built(pins.RUNC) or Path("/usr/include/seccomp.h").exists(),
+         "building runc needs libseccomp's headers (apt-get install libseccomp-dev)"),
         (node.cni_bin_dir() is not None, "no CNI plugins (apt-get install containernetworking-plugins)"),
         (shutil.which("iptables") is not None, "no iptables (apt-get install iptables)"),
         (Path("/bin/busybox").exists(), "no static busybox for the test image (apt-get install busybox-static)"),

@@ -11,7 +11,6 @@ on loopback so the cluster does not collide with anything else on the machine.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
 import urllib.request
@@ -52,10 +51,6 @@ def node_ready(layout: Layout, pki: Pki) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
 
 
-def runc_path() -> str | None:
-    return shutil.which("runc") or next((p for p in ("/usr/sbin/runc", "/usr/bin/runc") if Path(p).exists()), None)
-
-
 CNI_BIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
 
 
@@ -77,7 +72,7 @@ def components(layout: Layout, pki: Pki, bins: dict[str, Path]) -> list[Componen
     proxy_cfg = layout.dir("kube-proxy") / "config.yaml"
     proxy_cfg.write_text(configs.kube_proxy_config(layout, layout.kubeconfig, proxy_healthz, proxy_metrics))
     ctd_cfg = layout.dir("containerd") / "config.toml"
-    ctd_cfg.write_text(configs.containerd_toml(layout, runc_path() or "runc", cni_bin_dir() or CNI_BIN_DIRS[0]))
+    ctd_cfg.write_text(configs.containerd_toml(layout, str(bins["runc"]), cni_bin_dir() or CNI_BIN_DIRS[0]))
 
     def api_ready() -> bool:
         return api_get(layout, pki, "/readyz") == "ok"
@@ -101,6 +96,8 @@ def components(layout: Layout, pki: Pki, bins: dict[str, Path]) -> list[Componen
             f"--service-account-key-file={p('sa.pub')}", f"--service-account-signing-key-file={p('sa.key')}",
             f"--service-account-issuer=https://kubernetes.default.svc.{pins.CLUSTER_DOMAIN}",
             "--authorization-mode=RBAC", "--allow-privileged=true", "--profiling=false",
+            # Reach the kubelet (logs, exec) by the node's bridge address, never by resolving its name.
+            "--kubelet-preferred-address-types=InternalIP",
         ], api_ready, timeout=120),
         Component("kube-controller-manager", [
             str(bins["kube-controller-manager"]), f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",

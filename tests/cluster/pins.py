@@ -7,7 +7,7 @@ beyond ``go build`` (tags, version ldflags, a staging-module rewrite).  The buil
 cache (``build.py``) keys its directories by ``name-version``, so bumping a pin
 here is the whole upgrade: the next run builds the new version beside the old.
 
-Host packages that come from Debian (runc, the CNI plugins, busybox) are not
+Host packages that come from Debian (the CNI plugins, busybox, libseccomp) are not
 pinned here: Debian's stable release pins them.
 """
 
@@ -83,8 +83,21 @@ CONTAINERD = GoComponent(
     ldflags_x={"github.com/containerd/containerd/v2/version.Version": "{version}"},
 )
 
+# Debian's runc 1.1.5 cannot start containerd 2.1's pod sandboxes on this kernel ("runc create
+# failed: can't get final child's PID from pipe: EOF"), so runc is built too. Its nsenter is C:
+# cgo, and the seccomp tag links Debian's libseccomp-dev.
+RUNC = GoComponent(
+    name="runc",
+    module="github.com/opencontainers/runc",
+    version="v1.3.7",
+    binaries={"github.com/opencontainers/runc": "runc"},
+    tags=("seccomp", "urfave_cli_no_docs"),
+    ldflags_x={"main.version": "{version}"},
+    cgo=True,
+)
+
 # Build order: the quick ones first, so a broken toolchain shows up early.
-K8S_COMPONENTS: tuple[GoComponent, ...] = (ETCD, CONTAINERD, KUBERNETES)
+K8S_COMPONENTS: tuple[GoComponent, ...] = (ETCD, RUNC, CONTAINERD, KUBERNETES)
 
 # Kubernetes API objects the harness itself creates.
 CLUSTER_DOMAIN = "cluster.local"
