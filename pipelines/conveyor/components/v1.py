@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -113,8 +114,6 @@ def load_v1(data: dict[str, Any]) -> SpecComponent:
 
 def _typed_default(extra: dict, type_name: str, comp: str, inp: str) -> dict:
     """v1 defaults are strings; give them their declared type."""
-    import json
-
     if "default" in extra and isinstance(extra["default"], str) and type_name != "str":
         try:
             extra["default"] = json.loads(extra["default"].lower() if type_name == "bool" else extra["default"])
