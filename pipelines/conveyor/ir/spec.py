@@ -200,6 +200,9 @@ class ExitHandlerGroup(Frozen):
 Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]
 
 
+_NO_KUBERNETES = KubernetesSettings().model_dump(mode="json")
+
+
 class PipelineSpec(Frozen):
     """A whole pipeline: inputs, outputs, components, a flat task map and the group tree."""
 
@@ -215,7 +218,11 @@ class PipelineSpec(Frozen):
     groups: dict[str, Group] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for task in data["tasks"].values():  # unset pod settings are left out: digests and manifests stay as before
+            if task.get("kubernetes") == _NO_KUBERNETES:
+                del task["kubernetes"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineSpec:
