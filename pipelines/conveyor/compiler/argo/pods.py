@@ -29,7 +29,7 @@ from conveyor.compiler.argo.options import (
     SecretKeyRef,
 )
 from conveyor.compiler.argo.placement import Placement
-from conveyor.ir import ComponentSpec, TaskSpec
+from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec
 
 TASK_PARAM = "conveyor-task"
 PIP_CACHE_VOLUME = "conveyor-pip-cache"
@@ -173,6 +173,8 @@ def container_template(
     extra = pod_volumes(kube)
     env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())] + extra.env
     mounts = list(extra.mounts)
+    if isinstance(component.implementation, ContainerImplementation):  # the pod is the image: run its command here
+        env.append(m.EnvVar(name="CONVEYOR_CONTAINER_ENGINE", value="host"))
     if ctx.options.pip_cache_claim and prelude:
         env.append(m.EnvVar(name="PIP_CACHE_DIR", value=PIP_CACHE_PATH))
         mounts.append(m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH))
