@@ -31,6 +31,7 @@ from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
 from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.loader import preload_items
+from conveyor.runtime.logs import persist_log
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
@@ -337,6 +338,8 @@ class Scheduler:
         rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
         result_path = Path(run.request["result"])
         result = json.loads(result_path.read_text()) if result_path.exists() else None
+        persist_log(self.store, self.artifacts, self.graph.run_id, inst.id, inst.attempt_offset + inst.attempts,
+                    result_path.with_name("log.txt"))
         if classify_exit(event.code, event.signal, run.timed_out) is None and result and \
                 result.get("status") == "succeeded":
             if not self.failing:  # refill the freed slot first: what is queued does not depend on this task
