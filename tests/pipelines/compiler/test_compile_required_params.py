@@ -32,7 +32,7 @@ def _conveyor(tmp_path, *args):
 
 def test_compile_declares_a_parameter_without_default_with_no_value(tmp_path, argo_schema):
     (tmp_path / "req.py").write_text(REQUIRED)
-    proc = _conveyor(tmp_path, "compile", "req.py")
+    proc = _conveyor(tmp_path, "compile", "req.py", "--image", "registry.example/conveyor:1")
     assert proc.returncode == 0, proc.stderr
     manifest = yaml.safe_load(proc.stdout)
     argo_schema.check(manifest)
@@ -43,7 +43,7 @@ def test_compile_declares_a_parameter_without_default_with_no_value(tmp_path, ar
 
 def test_compile_with_the_value_given_sets_it(tmp_path):
     (tmp_path / "req.py").write_text(REQUIRED)
-    proc = _conveyor(tmp_path, "compile", "req.py", "-p", "a=7")
+    proc = _conveyor(tmp_path, "compile", "req.py", "-p", "a=7", "--image", "registry.example/conveyor:1")
     assert proc.returncode == 0, proc.stderr
     params = {p["name"]: p for p in yaml.safe_load(proc.stdout)["spec"]["arguments"]["parameters"]}
     assert params["a"] == {"name": "a", "value": "7"}
