@@ -37,13 +37,13 @@ def _profile(profile: Path | None, stack: str | None, required: bool = True):
     return None
 
 
-def _load(target: str, params: list[str]) -> tuple[Any, dict[str, Any]]:
+def _load(target: str, params: list[str], partial: bool = False) -> tuple[Any, dict[str, Any]]:
     from conveyor.executor.arguments import bind_arguments, parse_cli_params
     from conveyor.runtime.loader import find_pipeline
 
     path, _, name = target.partition(":")
     spec = find_pipeline(path, name or None).pipeline_spec
-    return spec, bind_arguments(spec, parse_cli_params(params), from_cli=True)
+    return spec, bind_arguments(spec, parse_cli_params(params), from_cli=True, partial=partial)
 
 
 def _texts(arguments: dict[str, Any]) -> dict[str, str]:
@@ -64,7 +64,7 @@ def compile_cmd(
     """Compile a pipeline to an Argo Workflow manifest (schema-valid YAML)."""
     from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 
-    spec, bound = _load(target, param)
+    spec, bound = _load(target, param, partial=True)  # a parameter without value is declared for `argo submit -p`
     options = CompileOptions(arguments=_texts(bound), image=image)
     manifest = compile_workflow(spec, _profile(profile, stack, required=False), options)
     text = to_yaml(manifest)
@@ -98,13 +98,13 @@ def submit_cmd(
     logs: Annotated[bool, typer.Option("--logs", help="With --watch: print each task pod's log when it ends.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Resolve nothing from the cache; run every task.")] = False,
     max_cache_staleness: Annotated[float | None, typer.Option("--max-cache-staleness",
-                                                             help="Ignore cache entries older than this many seconds.",
-                                                             callback=positive_seconds)] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.",
-                                                              callback=positive_seconds)] = None,
+                                                             help="Ignore cache entries older than this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a pipeline to Argo on the stack; fully cached runs create no Workflow at all."""
+    positive_seconds("--max-cache-staleness", max_cache_staleness)
+    positive_seconds("--timeout", timeout)
     from conveyor.launcher import core_v1, submit
 
     prof = _profile(profile, stack)

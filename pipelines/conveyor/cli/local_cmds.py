@@ -34,8 +34,8 @@ def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notif
              isolate=False, metrics_textfile=None):
     from conveyor.executor.run import RunOptions
 
-    if parallelism is not None and parallelism < 1:
-        raise typer.BadParameter(f"--parallelism must be >= 1, got {parallelism}")
+    positive_count("--parallelism", parallelism)
+    positive_seconds("--max-cache-staleness", max_cache_staleness)
     for target in notify:
         from conveyor.notify import notifier_from_target
 
@@ -47,9 +47,8 @@ def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notif
 
 
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute every task; still stores results.")]
-Parallelism = Annotated[int | None, typer.Option("--parallelism", "-j", help="Tasks at once (default: cores).", callback=positive_count)]
-Staleness = Annotated[float | None, typer.Option("--max-cache-staleness", help="Ignore cache entries older than this many seconds.",
-                                                   callback=positive_seconds)]
+Parallelism = Annotated[int | None, typer.Option("--parallelism", "-j", help="Tasks at once (default: cores).")]
+Staleness = Annotated[float | None, typer.Option("--max-cache-staleness", help="Ignore cache entries older than this many seconds.")]
 Strict = Annotated[bool, typer.Option("--strict-resources", help="Refuse tasks that request more than this machine has.")]
 Notify = Annotated[list[str], typer.Option("--notify", help="Webhook for the run report: URL, env:VAR, VAR or file:/path.")]
 Gateway = Annotated[str | None, typer.Option("--pushgateway", help="Push run metrics to this Prometheus Pushgateway.")]
@@ -75,10 +74,10 @@ def run(
 
     path, _, name = target.partition(":")
     params = parse_cli_params(param)
-    pipeline = find_pipeline(path, name or None)
-    spec = pipeline.pipeline_spec
     options = _options(no_cache, parallelism, max_cache_staleness, strict_resources, notify, pushgateway, keep_workdirs,
                        isolate, metrics_textfile)
+    pipeline = find_pipeline(path, name or None)
+    spec = pipeline.pipeline_spec
     with _runner() as runner, render.Progress(spec.name, enabled=not as_json) as progress:
         result = runner.run(spec, params, from_cli=True, options=options, preload=[path], observer=progress)
     _finish(result, as_json)
@@ -99,13 +98,14 @@ def resume(
 @app.command()
 @friendly
 def runs(
-    limit: Annotated[int, typer.Option(help="How many.", callback=positive_count)] = 20,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
     sort: Annotated[str, typer.Option(help="created_at, cost or duration; prefix - for descending.")] = "-created_at",
     profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """List runs, newest first (or by cost/duration)."""
+    positive_count("--limit", limit)
     with _runner(profile) as runner:
         records = runner.store.list_runs(limit=limit, status=status, pipeline=pipeline, order_by=sort)
     rows = [{"run_id": r.run_id, "pipeline": r.pipeline_name, "status": r.status, "duration_s": r.duration_s,
@@ -151,8 +151,9 @@ def show(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> N
 
 @cache_app.command("ls")
 @friendly
-def cache_ls(limit: Annotated[int, typer.Option(help="How many.", callback=positive_count)] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def cache_ls(limit: Annotated[int, typer.Option(help="How many.")] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Cache entries, newest first."""
+    positive_count("--limit", limit)
     with _runner(profile) as runner:
         entries = runner.store.cache_list(limit=limit)
     rows = [{"key": e.key[:16], "source": f"{e.source_run_id}/{e.source_task_id}", "created_at": e.created_at,
@@ -172,12 +173,12 @@ def cache_ls(limit: Annotated[int, typer.Option(help="How many.", callback=posit
 @cache_app.command("prune")
 @friendly
 def cache_prune(
-    older_than: Annotated[float | None, typer.Option(help="Drop entries older than this many seconds.",
-                                                         callback=positive_seconds)] = None,
+    older_than: Annotated[float | None, typer.Option(help="Drop entries older than this many seconds.")] = None,
     all_entries: Annotated[bool, typer.Option("--all", help="Drop every entry.")] = False,
     profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Drop expired entries (past their TTL), old ones, or all."""
+    positive_seconds("--older-than", older_than)
     with _runner(profile) as runner:
         removed = runner.store.cache_prune(older_than_s=older_than, expired=True, all=all_entries)
     if as_json:

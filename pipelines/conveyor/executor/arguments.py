@@ -52,8 +52,12 @@ def coerce(type_name: str, raw: str) -> Any:
     return value
 
 
-def bind_arguments(spec: PipelineSpec, given: dict[str, Any], from_cli: bool = False) -> dict[str, Any]:
-    """Every pipeline input with a value: given, or its default. Strings from the CLI are coerced."""
+def bind_arguments(spec: PipelineSpec, given: dict[str, Any], from_cli: bool = False,
+                   partial: bool = False) -> dict[str, Any]:
+    """Every pipeline input with a value: given, or its default. Strings from the CLI are coerced.
+
+    `partial` (compile): a required input that is not given is left out instead of refused, so the
+    Workflow declares it without a value for `argo submit -p` to fill; run and submit never pass it."""
     known = {i.name: i for i in spec.inputs}
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -63,6 +67,8 @@ def bind_arguments(spec: PipelineSpec, given: dict[str, Any], from_cli: bool = F
     bound: dict[str, Any] = {}
     for name, inp in known.items():
         if name not in given:
+            if inp.required and partial:
+                continue
             if inp.required:
                 raise PipelineDefinitionError(f"missing required argument (type {inp.type})",
                                               pipeline=spec.name, argument=name)

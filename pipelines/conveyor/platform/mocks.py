@@ -15,12 +15,15 @@ run and serialises runs with a lock; pass `isolated=True` to run in a fresh inte
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import runpy
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,8 +87,19 @@ def _new_monitor(mocks: Any) -> Any:
             self.recorded: list[RecordedResource] = []
             self.registered_outputs: dict[str, dict[str, Any]] = {}
             self.stack_urn = ""
+            self.thread_loops: list[asyncio.AbstractEventLoop] = []
+
+        def _thread_loop(self) -> None:
+            """Pulumi gives each executor thread an event loop it never closes; make it ours to close."""
+            try:
+                asyncio.get_event_loop()
+            except RuntimeError:
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                self.thread_loops.append(loop)
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+            self._thread_loop()
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == "pulumi:pulumi:Stack":
                 self.stack_urn = urn
@@ -150,6 +164,41 @@ def _purge_modules(program_dir: Path) -> None:
             del sys.modules[name]
 
 
+@contextlib.contextmanager
+def _own_event_loop(monitor: Any) -> Iterator[None]:
+    """Give Pulumi's runtime a fresh event loop for one program and close it afterwards.
+
+    Why: Pulumi's `_sync_await` creates a loop for the thread and never closes it, so at exit the
+    garbage collector finds it open and prints `Exception ignored in BaseEventLoop.__del__` (and
+    unclosed self-pipe sockets) after the command's own output; the same for the loop of each
+    executor thread that registered resources (`monitor.thread_loops`). A loop already running
+    in this thread is the caller's and is left alone."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        yield
+        return
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
+        loop.close()
+        for thread_loop in monitor.thread_loops:
+            thread_loop.close()
+        monitor.thread_loops.clear()
+
+
 def _run_in_process(settings: StackSettings, preview: bool) -> RecordedProgram:
     import pulumi.runtime.settings as rt_settings
     from pulumi.runtime import config as rt_config
@@ -160,7 +209,7 @@ def _run_in_process(settings: StackSettings, preview: bool) -> RecordedProgram:
     mocks = make_mocks(settings.project)
     monitor = _new_monitor(mocks)
     program_dir = str(settings.program_dir)
-    with _RUN_LOCK:
+    with _RUN_LOCK, _own_event_loop(monitor):
         _purge_modules(settings.program_dir)
         rt_settings.ROOT.set(None)
         rt_config.set_all_config(dict(settings.config), list(settings.secret_keys))

@@ -232,3 +232,17 @@ def test_builds_in_threads_do_not_share_state():
     for i, spec in results.items():
         assert len(spec.tasks) == 20
         assert {t.arguments["a"].value for t in spec.tasks.values()} == {i}
+
+
+@pytest.mark.parametrize("source", ["param", "output"])
+def test_env_variable_from_a_run_time_value_is_refused_not_stored_as_text(source):
+    @dsl.pipeline(name="env-from-param")
+    def env_from(m: str = "fast"):
+        first = echo(text=m)
+        add(a=1).set_env_variable("MODE", m if source == "param" else first.output)
+
+    with pytest.raises(PipelineDefinitionError) as info:
+        _ = env_from.pipeline_spec
+    err = info.value
+    assert (err.pipeline, err.task, err.argument) == ("env-from-param", "add", "env MODE")
+    assert "only has a value at run time" in str(err) and "task input" in str(err)
