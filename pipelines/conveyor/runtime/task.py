@@ -1,6 +1,6 @@
 """The one-task entrypoint: a request file in, a result file out, an exit code that classifies.
 
-The request names the component (its IR), the resolved parameter values and the input
+The request (``protocol.messages.TaskRequest``) names the component (its IR), the resolved parameter values and the input
 artifacts (URI + digest). The task materialises inputs from the artifact store (hard links
 locally), calls the function, checks and stores every output with its digest, and writes the
 result atomically. The scheduler trusts only a complete result file: a task killed half-way
@@ -19,10 +19,11 @@ from typing import Any
 
 from conveyor.ir.artifacts import Artifact, artifact_class
 from conveyor.ir.errors import PermanentError
-from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec
+from conveyor.ir.spec import InputSpec, OutputSpec
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
+from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
 from conveyor.stores.artifacts import (
     DigestMismatchError,
     LocalArtifactStore,
@@ -33,29 +34,15 @@ from conveyor.stores.artifacts import (
 METRIC_TYPES = ("Metrics", "ClassificationMetrics")
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write-then-rename, so a reader sees the whole file or none (a task killed mid-write leaves none).
-
-    No fsync: the only reader is the scheduler, right after this process exits, through the same
-    page cache. After an OS crash the scheduler is gone too and `resume` trusts the metadata store,
-    never an old attempt's result file. (The fsync cost 0.3-9 ms per task on a busy disk.)
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
-
-
 class TaskContext:
     """What one attempt works with: the request, its scratch directory and the artifact store."""
 
-    def __init__(self, request: dict[str, Any]):
+    def __init__(self, request: TaskRequest):
         self.request = request
-        self.component = ComponentSpec.model_validate(request["component"])
-        self.workdir = Path(request["workdir"])
-        self.store = open_artifact_store(request["artifact_root"])
-        self.label = f"task {request.get('task_id', '?')!r} (component {self.component.name!r})"
+        self.component = request.component
+        self.workdir = Path(request.workdir)
+        self.store = open_artifact_store(request.artifact_root)
+        self.label = f"task {request.task_id!r} (component {self.component.name!r})"
 
     # -- inputs ------------------------------------------------------------------------------
     def _artifact_in(self, name: str, data: dict[str, Any], index: int | None = None) -> Artifact:
@@ -72,7 +59,7 @@ class TaskContext:
         return art
 
     def _input_value(self, spec: InputSpec) -> Any:
-        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        params, arts = self.request.parameters, self.request.artifacts
         if spec.style == "final_status":
             return PipelineTaskFinalStatus.from_dict(params[spec.name])
         if spec.kind == "artifact":
@@ -91,7 +78,7 @@ class TaskContext:
         return value
 
     def kwargs(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        params, arts = self.request.parameters, self.request.artifacts
         kwargs: dict[str, Any] = {}
         for spec in self.component.inputs:
             if spec.name in params or spec.name in arts:
@@ -166,7 +153,7 @@ class TaskContext:
         return params, arts
 
 
-def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def execute(request: TaskRequest) -> tuple[int, TaskResult]:
     """Run the task in this process; return (exit code, result). Never raises."""
     started = time.time()
     try:
@@ -176,24 +163,21 @@ def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         kwargs = ctx.kwargs(outputs)
         returned = func(**kwargs)
         params, arts = ctx.collect(returned, outputs)
-        result = {"status": "succeeded", "parameters": params, "artifacts": arts,
-                  "started_at": started, "ended_at": time.time()}
-        return EXIT_OK, result
+        return EXIT_OK, TaskResult(status="succeeded", parameters=params, artifacts=arts, started_at=started,
+                                   ended_at=time.time())
     except BaseException as exc:  # noqa: BLE001 - every failure must be classified and reported
         failure = classify_exception(exc)
         message = f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
-        return exit_code_for(failure), {
-            "status": "failed", "failure_class": failure, "error": message[:4000],
-            "traceback": traceback.format_exc()[-8000:], "started_at": started, "ended_at": time.time(),
-        }
+        return exit_code_for(failure), TaskResult(
+            status="failed", failure_class=failure, error=message[:4000], traceback=traceback.format_exc()[-8000:],
+            started_at=started, ended_at=time.time())
 
 
 def main(request_path: str) -> int:
-    with open(request_path) as fh:
-        request = json.load(fh)
+    request = TaskRequest.read(request_path)
     code, result = execute(request)
-    write_json_atomic(request["result"], result)
+    result.write_atomic(request.result)
     sys.stdout.flush()
     return code
 

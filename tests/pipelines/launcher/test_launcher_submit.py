@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conveyor.executor.run import RunResult, TaskSummary
+from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.launcher import LaunchError, submit
 from tests.pipelines.compiler.helpers import args_of, dag_tasks
 from tests.pipelines.launcher import launcher_pipelines as lp
@@ -131,8 +132,8 @@ def test_a_refused_create_fails_the_run_with_one_line(local_cluster, kube):
 
 
 def test_unknown_or_missing_arguments_are_refused_before_anything_happens(local_cluster, kube):
-    with pytest.raises(LaunchError, match="unknown argument"):
+    with pytest.raises(PipelineDefinitionError, match="unknown argument"):
         submit(pp.train_pipeline.pipeline_spec, {"nope": 1}, local_cluster.profile, client=kube)
-    with pytest.raises(LaunchError, match="missing required argument 'marker'"):
+    with pytest.raises(PipelineDefinitionError, match="missing required argument.*marker|marker.*missing required"):
         submit(pp.retry_pipeline.pipeline_spec, {}, local_cluster.profile, client=kube)
     assert kube.calls == []

@@ -34,6 +34,7 @@ from conveyor.ir import (
     TaskFinalStatus,
     TaskOutput,
 )
+from conveyor.runtime.protocol.codec import text_form
 
 ROOT = None
 EXIT = "__exit__"
@@ -77,11 +78,6 @@ class Scope:
     inputs: dict[str, object] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
     parallelism: int | None = None
-
-
-def text_form(value: Any) -> str:
-    """The runtime's text encoding of a value: strings raw, everything else JSON."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 class Scopes:

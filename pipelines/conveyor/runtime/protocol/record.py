@@ -73,13 +73,14 @@ def record_success(store: MetadataStore, run_id: str, task_id: str, attempt_id: 
 
 def record_attempt_failure(store: MetadataStore, run_id: str, task_id: str, task_name: str, attempt_id: int,
                            failure: str, error: str, exit_code: int | None, usage: Usage, will_retry: bool,
-                           started_at: float | None) -> None:
-    """End the attempt as failed; the task goes back to ``pending`` (a retry follows) or ``failed``."""
+                           started_at: float | None, end_task: bool = True) -> None:
+    """End the attempt as failed; the task goes back to ``pending`` (a retry follows) or, with
+    ``end_task``, ``failed`` (the local scheduler ends it itself, with the run's failure)."""
     store.finish_attempt(attempt_id, "failed", failure_class=failure, error=error, exit_code=exit_code,
                          peak_rss_mb=usage.peak_rss_mb, cpu_time_s=usage.cpu_s)
     if will_retry:
         store.upsert_task(run_id, task_id, status="pending", error=error)
-    else:
+    elif end_task:
         record_task_failed(store, run_id, task_id, task_name, error, started_at)
 
 
