@@ -8,13 +8,15 @@ CONVEYOR := $(VENV)/bin/conveyor
 PYTEST_ARGS ?=
 export CONVEYOR_HOME ?= $(CURDIR)/.conveyor
 
-.PHONY: demo test lint reliability bench plan policy snapshots clean help
+.PHONY: demo test lint reliability bench plan policy snapshots clean help cluster-build cluster-up cluster-down e2e
 
 help:
 	@echo "make demo         run the example training pipeline locally, twice (second run is cached)"
 	@echo "make test         install everything and run lint + the whole test suite"
 	@echo "make reliability  the full crash/fault/concurrency suite"
 	@echo "make bench        benchmarks against kfp.local; results in bench/RESULTS.md"
+	@echo "make cluster-up   a real single-node Kubernetes (built once from the Go proxy); cluster-down stops it"
+	@echo "make e2e          the end-to-end tests on that cluster (docs/cluster.md)"
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -60,6 +62,20 @@ policy: $(VENV)/.dev
 
 snapshots: $(VENV)/.dev
 	CONVEYOR_UPDATE_SNAPSHOTS=1 $(VENV)/bin/pytest -q tests/components -k snapshot
+
+# The test cluster (tests/cluster, docs/cluster.md): pinned upstream components built once
+# into $${CONVEYOR_CLUSTER_CACHE:-~/.cache/conveyor-cluster}, run as host processes (root).
+cluster-build: $(VENV)/.dev
+	$(PY) -m tests.cluster build
+
+cluster-up: $(VENV)/.dev
+	$(PY) -m tests.cluster up
+
+cluster-down: $(VENV)/.dev
+	$(PY) -m tests.cluster down
+
+e2e: $(VENV)/.dev
+	CONVEYOR_E2E=1 $(VENV)/bin/pytest -q -m e2e tests/cluster $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .conveyor .pytest_cache .ruff_cache

@@ -7,7 +7,6 @@ locally and returns a `RunResult` (the same object `conveyor run --json` prints)
 from __future__ import annotations
 
 import inspect
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,11 +19,14 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
     """Run a `@dsl.pipeline` locally. Options are those of `conveyor run` (use_cache, parallelism,
     max_cache_staleness_s, strict_resources, notify, pushgateway, ...).
 
-    Returns None without running when called while a task worker imports the pipeline's file
-    (a script that calls `conveyor.run` at top level must not start a run inside its own tasks).
+    A script may call this at its top level: when conveyor itself imports the file (in a task
+    worker, a pod, or `conveyor run/compile script.py`) the call ends the import there and nothing
+    after it runs. Inside a task process it raises `NestedRunError`: tasks never start runs
+    (see `conveyor.runtime.reentry`).
     """
-    if os.environ.get("CONVEYOR_PRELOADING") == "1":
-        return None
+    from conveyor.runtime.reentry import check_may_start_run
+
+    check_may_start_run()
     from conveyor.executor.run import LocalRunner, RunOptions
 
     spec = pipeline_func.pipeline_spec
@@ -38,3 +40,18 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
         return runner.run(spec, arguments or {}, options=RunOptions(**options), preload=preload)
     finally:
         runner.close()
+
+
+_LAZY_MODULES = ("client", "compiler", "components", "dsl", "kubernetes", "v2")
+
+
+def __getattr__(name: str) -> Any:
+    """kfp's top-level names, imported on first use so `import conveyor` stays cheap
+    (`import conveyor as kfp; kfp.Client()`, `kfp.dsl`, `kfp.compiler`, ...)."""
+    import importlib
+
+    if name == "Client":
+        return importlib.import_module("conveyor.client").Client
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"conveyor.{name}")
+    raise AttributeError(f"module 'conveyor' has no attribute {name!r}")

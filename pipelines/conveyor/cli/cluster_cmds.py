@@ -14,6 +14,7 @@ import typer
 
 from conveyor.cli import render
 from conveyor.cli.app import EXIT_FAILED_RUN, JsonOpt, app, friendly
+from conveyor.cli.bounds import positive_seconds
 
 Target = Annotated[str, typer.Argument(help="FILE[:PIPELINE]")]
 ProfileOpt = Annotated[Path | None, typer.Option("--profile", help="Profile JSON exported from the stack.")]
@@ -94,8 +95,10 @@ def submit_cmd(
     logs: Annotated[bool, typer.Option("--logs", help="With --watch: print each task pod's log when it ends.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Resolve nothing from the cache; run every task.")] = False,
     max_cache_staleness: Annotated[float | None, typer.Option("--max-cache-staleness",
-                                                             help="Ignore cache entries older than this many seconds.")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.")] = None,
+                                                             help="Ignore cache entries older than this many seconds.",
+                                                             callback=positive_seconds)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.",
+                                                              callback=positive_seconds)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a pipeline to Argo on the stack; fully cached runs create no Workflow at all."""

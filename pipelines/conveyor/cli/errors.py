@@ -24,6 +24,10 @@ def _user_location(exc: BaseException) -> str | None:
     return where
 
 
+def _is_conveyor_error(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] == "conveyor"
+
+
 def describe_error(exc: BaseException) -> str:
     import typer
 
@@ -36,10 +40,12 @@ def describe_error(exc: BaseException) -> str:
         text = exc.format_message()
     elif isinstance(exc, FileNotFoundError) and exc.filename:
         text = f"{exc.filename}: no such file"
-    elif isinstance(exc, ImportError | NameError | AttributeError):
+    elif isinstance(exc, ImportError | NameError | AttributeError) or (where and not _is_conveyor_error(exc)):
         text = f"could not load the pipeline: {type(exc).__name__}: {exc}{at}"
+    elif where:  # an authoring error conveyor raised while the user's pipeline body ran
+        text = f"{exc}{at}"
     else:
         text = str(exc) or type(exc).__name__
-        if type(exc).__module__.split(".")[0] != "conveyor" and not isinstance(exc, ValueError | OSError):
+        if not _is_conveyor_error(exc) and not isinstance(exc, ValueError | OSError):
             text = f"{type(exc).__name__}: {text}{at} (run with --debug for the traceback)"
     return redact(text)

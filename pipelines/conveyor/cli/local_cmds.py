@@ -9,6 +9,7 @@ import typer
 
 from conveyor.cli import render
 from conveyor.cli.app import EXIT_FAILED_RUN, JsonOpt, app, cache_app, friendly
+from conveyor.cli.bounds import positive_count, positive_seconds
 
 
 def _runner(profile: Path | None = None):
@@ -46,8 +47,9 @@ def _options(no_cache, parallelism, max_cache_staleness, strict_resources, notif
 
 
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute every task; still stores results.")]
-Parallelism = Annotated[int | None, typer.Option("--parallelism", "-j", help="Tasks at once (default: cores).")]
-Staleness = Annotated[float | None, typer.Option("--max-cache-staleness", help="Ignore cache entries older than this many seconds.")]
+Parallelism = Annotated[int | None, typer.Option("--parallelism", "-j", help="Tasks at once (default: cores).", callback=positive_count)]
+Staleness = Annotated[float | None, typer.Option("--max-cache-staleness", help="Ignore cache entries older than this many seconds.",
+                                                   callback=positive_seconds)]
 Strict = Annotated[bool, typer.Option("--strict-resources", help="Refuse tasks that request more than this machine has.")]
 Notify = Annotated[list[str], typer.Option("--notify", help="Webhook for the run report: URL, env:VAR, VAR or file:/path.")]
 Gateway = Annotated[str | None, typer.Option("--pushgateway", help="Push run metrics to this Prometheus Pushgateway.")]
@@ -97,7 +99,7 @@ def resume(
 @app.command()
 @friendly
 def runs(
-    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many.", callback=positive_count)] = 20,
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
     sort: Annotated[str, typer.Option(help="created_at, cost or duration; prefix - for descending.")] = "-created_at",
@@ -149,7 +151,7 @@ def show(run_id: str, profile: ProfileOpt = None, as_json: JsonOpt = False) -> N
 
 @cache_app.command("ls")
 @friendly
-def cache_ls(limit: Annotated[int, typer.Option()] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def cache_ls(limit: Annotated[int, typer.Option(help="How many.", callback=positive_count)] = 50, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Cache entries, newest first."""
     with _runner(profile) as runner:
         entries = runner.store.cache_list(limit=limit)
@@ -170,7 +172,8 @@ def cache_ls(limit: Annotated[int, typer.Option()] = 50, profile: ProfileOpt = N
 @cache_app.command("prune")
 @friendly
 def cache_prune(
-    older_than: Annotated[float | None, typer.Option(help="Drop entries older than this many seconds.")] = None,
+    older_than: Annotated[float | None, typer.Option(help="Drop entries older than this many seconds.",
+                                                         callback=positive_seconds)] = None,
     all_entries: Annotated[bool, typer.Option("--all", help="Drop every entry.")] = False,
     profile: ProfileOpt = None, as_json: JsonOpt = False,
 ) -> None:

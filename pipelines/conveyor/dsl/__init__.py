@@ -6,15 +6,29 @@ else's job, so this package never imports an executor.
 
 from conveyor.dsl.channels import PipelineChannel
 from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
-from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, ParallelFor
+from conveyor.dsl.config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
+from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
 from conveyor.dsl.pipeline import Pipeline, pipeline
 from conveyor.dsl.subpipeline import SubPipelineTask
 from conveyor.dsl.task import PipelineTask
-from conveyor.ir.artifacts import HTML, Artifact, ClassificationMetrics, Dataset, Markdown, Metrics, Model
+from conveyor.ir.artifacts import (
+    HTML,
+    Artifact,
+    ClassificationMetrics,
+    Dataset,
+    Markdown,
+    Metrics,
+    Model,
+    get_uri,
+)
 from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
 from conveyor.ir.types import Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
 
 __all__ = [
+    "get_uri",
+    "WorkspaceConfig",
+    "PipelineConfig",
+    "KubernetesWorkspaceConfig",
     "HTML",
     "Artifact",
     "ClassificationMetrics",
@@ -31,6 +45,7 @@ __all__ = [
     "Markdown",
     "Metrics",
     "Model",
+    "OneOf",
     "Output",
     "OutputPath",
     "ParallelFor",

@@ -13,6 +13,7 @@ from typing import Any
 
 from conveyor.dsl.channels import PipelineChannel
 from conveyor.dsl.context import BuildState
+from conveyor.dsl.formatted import formatted_arg, refuse_tokens
 from conveyor.ir import Constant, InputSpec, TaskFinalStatus
 from conveyor.ir.types import value_matches
 
@@ -27,8 +28,8 @@ def _contains_channel(value: Any) -> bool:
     return False
 
 
-def constant_or_error(state: BuildState, task: str, target: InputSpec, value: Any) -> Constant:
-    """A literal argument checked against the input's kind and type."""
+def constant_or_error(state: BuildState, task: str, target: InputSpec, value: Any) -> Any:
+    """A literal argument checked against the input's kind and type (a formatted string: its Concat)."""
     if getattr(value, "task_names", None) is not None:
         raise state.error(
             f"a task was passed; pass its output instead (task.output or task.outputs[...]), got {value!r}",
@@ -42,6 +43,16 @@ def constant_or_error(state: BuildState, task: str, target: InputSpec, value: An
             task=task,
             argument=target.name,
         )
+    if isinstance(value, str) and (concat := formatted_arg(state, value, task, target.name)) is not None:
+        if target.kind != "parameter" or target.type != "str":
+            raise state.error(
+                f"a formatted string {value!r:.80} is a str, but the input expects {target.kind} {target.type}; "
+                "pass the pipeline value itself",
+                task=task,
+                argument=target.name,
+            )
+        return concat
+    refuse_tokens(state, value, task, target.name)
     if target.kind == "artifact":
         raise state.error(
             f"expected an artifact ({target.type}) from an upstream task, got the constant {value!r}",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor.ir import Collected as CollectedArg
-from conveyor.ir import Comparison, Constant, LoopItem, PipelineParam, TaskOutput
+from conveyor.ir import Comparison, Constant, LoopItem, OneOf, PipelineParam, TaskOutput
+from conveyor.ir.placeholders import part_text, token
 
 
 class ConditionExpr:
@@ -65,6 +66,32 @@ class PipelineChannel:
 
     __hash__ = object.__hash__
 
+    # formatting: f"{channel}", "%s" % channel, str(channel) and "text" + channel give a token the
+    # DSL turns back into a run-time Concat when the string is passed to a task (kfp's behaviour).
+    def token(self) -> str:
+        raise TypeError(f"{self!r} cannot be formatted into a string; pass it to a task input as it is")
+
+    def __str__(self) -> str:
+        return self.token()
+
+    def __format__(self, spec: str) -> str:
+        if spec:
+            raise TypeError(
+                f"{self!r} has no value at build time, so the format spec {spec!r} cannot apply; "
+                "format the value inside a component"
+            )
+        return self.token()
+
+    def __add__(self, other: Any) -> str:
+        if not isinstance(other, str):
+            raise TypeError(f"{self!r} has no value at build time; compute with it inside a component")
+        return self.token() + other
+
+    def __radd__(self, other: Any) -> str:
+        if not isinstance(other, str):
+            raise TypeError(f"{self!r} has no value at build time; compute with it inside a component")
+        return other + self.token()
+
     def __bool__(self) -> bool:
         raise TypeError(
             f"{self!r} has no value at build time; pass it to a task, or compare it inside dsl.If(...)"
@@ -85,6 +112,9 @@ class PipelineParamChannel(PipelineChannel):
     def to_arg(self) -> PipelineParam:
         return PipelineParam(name=self.name)
 
+    def token(self) -> str:
+        return token(task="", name=self.name, type=self.type)
+
     def __repr__(self) -> str:
         return f"<pipeline parameter {self.name}: {self.type}>"
 
@@ -98,6 +128,9 @@ class ConstantChannel(PipelineChannel):
     def to_arg(self) -> Constant:
         return Constant(value=self.value)
 
+    def token(self) -> str:
+        return part_text(self.value)  # known now: format it the way the run time would
+
     def __repr__(self) -> str:
         return f"<constant {self.value!r}>"
 
@@ -110,6 +143,14 @@ class TaskOutputChannel(PipelineChannel):
 
     def to_arg(self) -> TaskOutput:
         return TaskOutput(task=self.task_name, output=self.name)
+
+    def token(self) -> str:
+        if self.kind == "artifact":
+            raise TypeError(
+                f"{self!r} is an artifact and cannot be formatted into a string; pass it to an "
+                "Input[...] and read .uri or .path inside the component (or pass dsl.get_uri(...))"
+            )
+        return token(task=self.task_name, name=self.name, type=self.type)
 
     def __repr__(self) -> str:
         return f"<output {self.task_name}.{self.name}: {self.type}>"
@@ -134,6 +175,9 @@ class LoopItemChannel(PipelineChannel):
     def to_arg(self) -> LoopItem:
         return LoopItem(loop_id=self.loop_id, field=self.field)
 
+    def token(self) -> str:
+        return token(loop=self.loop_id, field=self.field or "")
+
     def __repr__(self) -> str:
         return f"<loop item {self.loop_id}{'.' + self.field if self.field else ''}>"
 
@@ -155,3 +199,42 @@ class CollectedChannel(PipelineChannel):
 
     def __repr__(self) -> str:
         return f"<collected {self.source.task_name}.{self.source.name}>"
+
+
+class ConcatChannel(PipelineChannel):
+    """A formatted string handed to a sub-pipeline: it stays a run-time Concat inside."""
+
+    def __init__(self, text: str, arg: Any) -> None:
+        self.text, self.arg, self.type = text, arg, "str"
+
+    def to_arg(self) -> Any:
+        return self.arg
+
+    def token(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<formatted string {self.text!r}>"
+
+
+class OneOfChannel(PipelineChannel):
+    """`dsl.OneOf(a.output, b.output)`: the output of whichever If/Elif/Else branch ran."""
+
+    def __init__(self, *channels: Any) -> None:
+        if len(channels) < 2 or not all(isinstance(c, TaskOutputChannel) for c in channels):
+            raise TypeError(
+                "dsl.OneOf(...) takes two or more task outputs, one from each branch of a dsl.If/Elif/Else "
+                f"chain, got {channels!r}"
+            )
+        kinds = {c.kind for c in channels}
+        if len(kinds) > 1:
+            raise TypeError(f"dsl.OneOf(...) mixes parameters and artifacts: {channels!r}")
+        self.channels, self.kind = channels, kinds.pop()
+        types = {c.type for c in channels}
+        self.type = types.pop() if len(types) == 1 else ("Artifact" if self.kind == "artifact" else "any")
+
+    def to_arg(self) -> OneOf:
+        return OneOf(items=tuple(c.to_arg() for c in self.channels))
+
+    def __repr__(self) -> str:
+        return f"<one of {', '.join(f'{c.task_name}.{c.name}' for c in self.channels)}>"

@@ -14,11 +14,17 @@ from conveyor.dsl.channels import (
     CollectedChannel,
     ConditionExpr,
     LoopItemChannel,
+    OneOfChannel,
     PipelineChannel,
     TaskOutputChannel,
 )
 from conveyor.dsl.context import BuildState, require_state
 from conveyor.ir import All, Comparison, ConditionGroup, Constant, ExitHandlerGroup, Not, ParallelForGroup
+
+
+def OneOf(*outputs: TaskOutputChannel) -> OneOfChannel:  # noqa: N802 - kfp's name
+    """The output of whichever branch of a dsl.If/Elif/Else chain ran (one producer per branch)."""
+    return OneOfChannel(*outputs)
 
 
 def Collected(output: TaskOutputChannel) -> CollectedChannel:  # noqa: N802 - kfp's name

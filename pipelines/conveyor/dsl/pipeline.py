@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from conveyor.dsl.bind import constant_or_error
-from conveyor.dsl.channels import ConstantChannel, PipelineChannel, PipelineParamChannel
+from conveyor.dsl.channels import ConcatChannel, ConstantChannel, PipelineChannel, PipelineParamChannel
 from conveyor.dsl.component import task_base_name
 from conveyor.dsl.context import BuildState, building, current_state
 from conveyor.dsl.signature import default_fields, strip_optional, type_hints
 from conveyor.dsl.subpipeline import SubPipelineTask
 from conveyor.ir import SINGLE_OUTPUT, InputSpec, PipelineDefinitionError, PipelineSpec, validate
 from conveyor.ir.types import INPUT_MARKER, normalize_type
+from conveyor.ir.values import Concat
 
 _PY_DEFAULT_TYPES = {
     bool: "bool",
@@ -119,7 +120,7 @@ class Pipeline:
         outputs = {}
         for name, channel in returned.items():
             arg = channel.to_arg()
-            if arg.kind not in ("task_output", "collected"):
+            if arg.kind not in ("task_output", "collected", "one_of"):
                 raise state.error(f"pipeline output {name!r} must come from a task, got {channel!r}")
             outputs[name] = arg
         spec = PipelineSpec(
@@ -159,7 +160,9 @@ class Pipeline:
             if spec.name in kwargs:
                 value = kwargs[spec.name]
                 if not isinstance(value, PipelineChannel):
-                    value = ConstantChannel(constant_or_error(state, label, spec, value).value, spec.type)
+                    arg = constant_or_error(state, label, spec, value)
+                    value = (ConcatChannel(value, arg) if isinstance(arg, Concat)
+                             else ConstantChannel(arg.value, spec.type))
                 channels[spec.name] = value
             elif spec.required:
                 raise state.error(

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from conveyor.ir import SINGLE_OUTPUT, InputSpec, OutputSpec, PipelineDefinitionError
+from conveyor.ir import SINGLE_OUTPUT, Artifact, InputSpec, OutputSpec, PipelineDefinitionError
 from conveyor.ir.types import (
     INPUT_MARKER,
     OUTPUT_MARKER,
@@ -153,13 +153,15 @@ def read_signature(
                 )
                 continue
             tp = inner
+        element = _list_of(tp)
+        if _is_artifact(tp) or (element is not None and _is_artifact(element)):
+            # kfp's pythonic artifacts: a plain `Dataset` / `List[Dataset]` parameter is an input
+            kind, type_name = _kind_type(component, param.name, element if element is not None else tp)
+            extra = _defaults(param, component, kind, type_name)
+            inputs.append(InputSpec(name=param.name, kind="artifact", type=type_name, style="artifact",
+                                    is_list=element is not None, **extra))
+            continue
         kind, type_name = _kind_type(component, param.name, tp)
-        if kind == "artifact":
-            raise _fail(
-                component,
-                f"artifact type {type_name} must be wrapped: Input[{type_name}] or Output[{type_name}]",
-                param.name,
-            )
         extra = _defaults(param, component, kind, type_name)
         if optional and not extra:
             raise _fail(component, "Optional[...] parameters need a default (usually None)", param.name)
@@ -182,12 +184,16 @@ def _return_outputs(tp: Any, component: str) -> list[OutputSpec]:
             kind, type_name = _kind_type(component, f"return.{field}", field_type)
             result.append(OutputSpec(name=field, kind=kind, type=type_name, style="return_field"))
         return result
+    element = _list_of(tp)
+    if element is not None and _is_artifact(element):
+        raise _fail(component, "a component cannot return a list of artifacts (kfp refuses it too); return "
+                    "one artifact, or collect them in the pipeline with dsl.Collected(...)", "return")
     kind, type_name = _kind_type(component, "return", tp)
-    if kind == "artifact":
-        raise _fail(
-            component, "returning an artifact is not supported; use an Output[...] parameter", "return"
-        )
     return [OutputSpec(name=SINGLE_OUTPUT, kind=kind, type=type_name, style="return")]
+
+
+def _is_artifact(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Artifact)
 
 
 def _check_unique(component: str, inputs: list[InputSpec], outputs: list[OutputSpec]) -> None:

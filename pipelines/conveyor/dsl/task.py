@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conveyor.dsl.channels import TaskOutputChannel
+from conveyor.dsl.channels import PipelineChannel, TaskOutputChannel
 from conveyor.dsl.context import BuildState
+from conveyor.dsl.formatted import refuse_tokens
 from conveyor.ir import (
     ComponentSpec,
     Resources,
@@ -21,6 +22,8 @@ from conveyor.ir import (
     parse_duration,
     parse_memory,
 )
+from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.placeholders import leaked_token
 
 
 class TaskOutputs(dict):
@@ -65,6 +68,7 @@ class PipelineTask:
         self.env: dict[str, str] = {}
         self.node_selector: dict[str, str] = {}
         self.tolerations: list[Toleration] = []
+        self.ignore_failure = False
         channels = {o.name: TaskOutputChannel(name, o.name, o.kind, o.type) for o in spec.outputs}
         self._outputs = TaskOutputs(self, channels)
 
@@ -97,7 +101,19 @@ class PipelineTask:
         return self
 
     # resources ---------------------------------------------------------
+    def _fixed(self, setting: str, value: Any) -> None:
+        """Resources are planned before a run starts (local packing, the Argo pod spec): refuse a run-time value."""
+        if isinstance(value, PipelineChannel) or leaked_token(value):
+            raise self.state.error(
+                f"{setting}() was given the pipeline value {value!r}; conveyor fixes resources when the "
+                "pipeline is built (local packing and the Argo pod spec), so pass a literal such as '2' or "
+                "'4G', or choose between literal settings with dsl.If/dsl.Else",
+                task=self.name,
+                argument=setting,
+            )
+
     def _quantity(self, field: str, parser: Any, value: Any) -> PipelineTask:
+        self._fixed(f"set_{field}", value)
         try:
             self.resources[field] = parser(value)
         except ValueError as exc:
@@ -117,6 +133,7 @@ class PipelineTask:
         return self._quantity("memory_limit", parse_memory, memory)
 
     def set_accelerator_type(self, accelerator: str) -> PipelineTask:
+        self._fixed("set_accelerator_type", accelerator)
         if not isinstance(accelerator, str) or not accelerator:
             raise self.state.error(
                 f"accelerator type must be a non-empty string, got {accelerator!r}",
@@ -129,6 +146,7 @@ class PipelineTask:
     add_node_selector_constraint = set_accelerator_type
 
     def set_accelerator_limit(self, limit: int | str) -> PipelineTask:
+        self._fixed("set_accelerator_limit", limit)
         try:
             count = int(limit)
         except (TypeError, ValueError):
@@ -196,6 +214,7 @@ class PipelineTask:
         return self
 
     def set_display_name(self, name: str) -> PipelineTask:
+        refuse_tokens(self.state, str(name), self.name, "display_name")
         self.display_name = str(name)
         return self
 
@@ -206,6 +225,7 @@ class PipelineTask:
                 task=self.name,
                 argument="name",
             )
+        refuse_tokens(self.state, str(value), self.name, f"env {name}")
         self.env[name] = str(value)
         return self
 
@@ -255,6 +275,22 @@ class PipelineTask:
         self.timeout_s = timeout
         return self
 
+    def ignore_upstream_failure(self) -> PipelineTask:
+        """Run when the upstream tasks end, even if they failed (kfp); inputs read from an upstream
+        task need a default, which the task gets when that task produced nothing."""
+        spec_inputs = {i.name: i for i in self.component_spec.inputs}
+        for name, arg in self.arguments.items():
+            reads_task = getattr(arg, "kind", None) in ("task_output", "collected", "one_of", "concat")
+            if reads_task and spec_inputs[name].required:
+                raise self.state.error(
+                    f".ignore_upstream_failure() needs a default for {name!r}: it reads an upstream task's "
+                    "output, which a failed task does not produce (kfp refuses this too)",
+                    task=self.name,
+                    argument=name,
+                )
+        self.ignore_failure = True
+        return self
+
     # freezing ------------------------------------------------------------
     def to_spec(self) -> TaskSpec:
         return TaskSpec(
@@ -271,6 +307,8 @@ class PipelineTask:
             env=dict(self.env),
             node_selector=dict(self.node_selector),
             tolerations=tuple(self.tolerations),
+            kubernetes=KubernetesSettings(**getattr(self, "kubernetes", {})),
+            ignore_upstream_failure=self.ignore_failure,
         )
 
     def __repr__(self) -> str:

@@ -41,7 +41,6 @@ def _preload(items: list[str]) -> list[str]:
     from conveyor.runtime.loader import load_module_file
 
     warnings: list[str] = []
-    os.environ["CONVEYOR_PRELOADING"] = "1"  # a top-level conveyor.run() in the file must not start a run here
     for item in items:
         if item in _LOADED:
             continue
@@ -53,7 +52,6 @@ def _preload(items: list[str]) -> list[str]:
                 importlib.import_module(item)
         except BaseException as exc:  # noqa: BLE001 - the task reports its own import errors clearly
             warnings.append(f"could not preload {item}: {type(exc).__name__}: {exc}")
-    os.environ.pop("CONVEYOR_PRELOADING", None)
     return warnings
 
 

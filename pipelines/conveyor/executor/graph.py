@@ -15,8 +15,18 @@ from typing import Any
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
+from conveyor.ir.placeholders import join_parts
 from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
-from conveyor.ir.values import Collected, Constant, LoopItem, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.values import (
+    Collected,
+    Concat,
+    Constant,
+    LoopItem,
+    OneOf,
+    PipelineParam,
+    TaskFinalStatus,
+    TaskOutput,
+)
 
 Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
 
@@ -34,6 +44,9 @@ class Unavailable(Exception):
     def __init__(self, producer: str, status: str):
         super().__init__(producer, status)
         self.producer, self.status = producer, status
+
+
+OMITTED = object()  # an input left to its default (see RunGraph.resolve_input)
 
 
 def instance_id(task: str, ctx: Ctx) -> str:
@@ -215,13 +228,43 @@ class RunGraph:
             return self._collected(arg.task, arg.output, ctx)
         if isinstance(arg, TaskFinalStatus):
             return {**self.final_status, "pipeline_job_resource_name": self.run_id}
+        if isinstance(arg, Concat):
+            return join_parts([self.resolve(part, ctx) for part in arg.parts])
+        if isinstance(arg, OneOf):
+            return self._one_of(arg, ctx)
         raise TypeError(f"unknown argument {arg!r}")
+
+    def _one_of(self, arg: OneOf, ctx: Ctx) -> Any:
+        """The output of the branch that ran; the others were skipped by their conditions."""
+        skipped: Unavailable | None = None
+        for item in arg.items:
+            try:
+                return self.resolve(item, ctx)
+            except Unavailable as exc:
+                if exc.status != "skipped":
+                    raise
+                skipped = exc
+        assert skipped is not None
+        raise skipped
+
+    def runs_after_failure(self, task: str) -> bool:
+        """Exit tasks and `.ignore_upstream_failure()` tasks still run once the run has failed."""
+        return bool(self._exit_members[task]) or self.spec.tasks[task].ignore_upstream_failure
+
+    def resolve_input(self, task: Any, arg: Any, ctx: Ctx) -> Any:
+        """A task argument's value; `OMITTED` when its producer failed and the task ignores that."""
+        try:
+            return self.resolve(arg, ctx)
+        except Unavailable:
+            if task.ignore_upstream_failure:
+                return OMITTED
+            raise
 
     # -- readiness ---------------------------------------------------------------------------
     def readiness(self, inst: Instance) -> tuple[str, str | None]:
         """("wait", None) | ("run", None) | ("skip", reason) | ("fail", message)."""
         task = self.spec.tasks[inst.task]
-        is_exit = bool(self._exit_members[inst.task])
+        is_exit = bool(self._exit_members[inst.task]) or task.ignore_upstream_failure
         for member in self._exit_members[inst.task]:
             if member not in self._expanded:
                 if self.draining:
@@ -237,7 +280,7 @@ class RunGraph:
                 return "skip", f"upstream {after} {status}"
         try:
             for arg in task.arguments.values():
-                self.resolve(arg, inst.ctx)
+                self.resolve_input(task, arg, inst.ctx)
             for group_id in self._conditions[inst.task]:
                 group = self.spec.groups[group_id]
                 if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):

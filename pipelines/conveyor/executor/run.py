@@ -7,6 +7,7 @@ failure never changes the run's result.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -23,10 +24,11 @@ from conveyor.executor.scheduler import Scheduler
 from conveyor.ir.graph import topological_order
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
-from conveyor.metrics.cost import estimate_task_cost, prices_from_profile
+from conveyor.metrics.cost import TaskCoster, prices_from_profile
 from conveyor.metrics.run import RunMetrics
-from conveyor.notify import RunReport, notifier_from_target
+from conveyor.notify import RunReport, notifier_from_target, redact
 from conveyor.profile import Profile, ProfileError, conveyor_home, local_profile
+from conveyor.runtime import kube_local
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.runtime.protocol.codec import new_run_id
 from conveyor.stores.artifacts import open_artifact_store
@@ -134,6 +136,8 @@ class LocalRunner:
             options: RunOptions | None = None, preload: list[str] | None = None,
             observer: Callable[[str, Instance], None] | None = None, run_id: str | None = None) -> RunResult:
         validate(spec)
+        for task in spec.tasks.values():  # a missing local secret fails before anything is recorded
+            kube_local.check(task.kubernetes, task.name)
         bound = bind_arguments(spec, arguments or {}, from_cli=from_cli)
         run_id = run_id or new_run_id(spec.name)
         self.store.create_run(run_id, spec.name, spec.digest(), spec.to_json(), bound, self.profile.environment,
@@ -159,26 +163,25 @@ class LocalRunner:
                  prior_attempts: dict[str, int] | None = None) -> RunResult:
         started = time.time()
         metrics = RunMetrics(spec.name)
-        if options.cost is None:
-            prices = prices_from_profile(self.profile)
-
-            def cost(task: str, seconds: float) -> float | None:
-                return estimate_task_cost(spec.tasks[task].resources, seconds, prices=prices)
-
-            options.cost = cost
+        # The caller's options are never written to: a reused RunOptions must not carry this
+        # pipeline's cost function into the next run.
+        coster = None if options.cost else TaskCoster({n: t.resources for n, t in spec.tasks.items()},
+                                                      prices_from_profile(self.profile))
         metrics.run_started()
-        graph = RunGraph(spec, arguments, run_id)
-        artifact_root = self.profile.artifact_root
-        scheduler = Scheduler(
-            graph=graph, store=self.store, artifacts=open_artifact_store(artifact_root), artifact_root=artifact_root,
-            home=self.home, recorder=RunRecorder(self.store, run_id, metrics, options.cost),
-            pool_factory=lambda events: WorkerPool(events, preload, [os.getcwd(), *sys.path]),
-            options=options, observer=observer or (lambda event, inst: None), resumed=resumed or {},
-            prior_attempts=prior_attempts or {},
-        )
         try:
+            graph = RunGraph(spec, arguments, run_id)
+            artifact_root = self.profile.artifact_root
+            scheduler = Scheduler(
+                graph=graph, store=self.store, artifacts=open_artifact_store(artifact_root),
+                artifact_root=artifact_root, home=self.home,
+                recorder=RunRecorder(self.store, run_id, metrics, options.cost or coster),
+                pool_factory=lambda events: WorkerPool(events, preload, [os.getcwd(), *sys.path]),
+                options=options, observer=observer or (lambda event, inst: None), resumed=resumed or {},
+                prior_attempts=prior_attempts or {},
+            )
             scheduler.run()
         except KeyboardInterrupt:
+            kube_local.cleanup(self.home / "runs" / run_id)
             self.store.set_run_status(run_id, "failed", error="interrupted; `conveyor resume` continues it")
             raise
         except MetadataStoreError:
@@ -186,16 +189,33 @@ class LocalRunner:
             metrics.run_finished("failed", time.time() - started)
             self._deliver_metrics(metrics, options)
             raise
+        except Exception as exc:  # any other failure still ends the run, never leaves it `running`
+            self._record_crash(run_id, exc)
+            metrics.run_finished("failed", time.time() - started)
+            raise
         metrics.metadata_push(True)
+        kube_local.cleanup(self.home / "runs" / run_id)
         status = "succeeded" if scheduler.succeeded() else "failed"
         outputs = _pipeline_outputs(spec, graph)
         self.store.set_run_outputs(run_id, outputs)
         self.store.set_run_status(run_id, status, error=scheduler.first_error)
+        warnings = scheduler.warnings + (coster.warnings() if coster else [])
         result = RunResult(run_id, spec.name, status, _summaries(graph), outputs, time.time() - started,
-                           scheduler.first_error, scheduler.warnings)
+                           scheduler.first_error, warnings)
         metrics.run_finished(status, result.duration_s)
         self._deliver(result, metrics, options)
         return result
+
+    def _record_crash(self, run_id: str, exc: Exception) -> None:
+        """Mark the run failed with the (redacted) error; a store that fails here too must not hide `exc`."""
+        error = redact(f"the runner failed: {type(exc).__name__}: {exc}")
+        with contextlib.suppress(Exception):
+            self.store.mark_stale_attempts(run_id, error=error)
+            for task in self.store.list_tasks(run_id):
+                if task.status in ("pending", "running"):
+                    self.store.upsert_task(run_id, task.task_id, status="failed", error=error)
+        with contextlib.suppress(Exception):
+            self.store.set_run_status(run_id, "failed", error=error)
 
     def _deliver_metrics(self, metrics: RunMetrics, options: RunOptions) -> None:
         gateway = options.pushgateway or self.profile.pushgateway_url

@@ -17,7 +17,7 @@ from typing import Any
 
 from conveyor.executor.admission import loop_allows
 from conveyor.executor.backoff import retry_delay
-from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
+from conveyor.executor.graph import COMPLETED, OMITTED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import ProcessExit, WorkerPool
@@ -25,6 +25,7 @@ from conveyor.executor.recorder import RunRecorder
 from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
+from conveyor.runtime import kube_local
 from conveyor.runtime.loader import preload_items
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.runtime.protocol.gate import CacheGate, Claimed, Decision, Hit
@@ -122,7 +123,7 @@ class Scheduler:
             return False
         self.graph.draining = True
         for inst in self.graph.instances.values():
-            if inst.status == "waiting" and not self.graph._exit_members[inst.task]:
+            if inst.status == "waiting" and not self.graph.runs_after_failure(inst.task):
                 self._skip(inst, "not started: the run failed first")
         return any(i.status == "waiting" for i in self.graph.instances.values())
 
@@ -181,7 +182,7 @@ class Scheduler:
             for inst in list(self.graph.instances.values()):
                 if inst.status != "waiting":
                     continue
-                if self.failing and not self.graph._exit_members[inst.task]:
+                if self.failing and not self.graph.runs_after_failure(inst.task):
                     continue
                 verdict, why = self.graph.readiness(inst)
                 if verdict == "wait":
@@ -210,8 +211,11 @@ class Scheduler:
         component = self.spec.component_of(inst.task)
         params: dict[str, Any] = {}
         arts: dict[str, Any] = {}
-        for name, arg in self.spec.tasks[inst.task].arguments.items():
-            value = self.graph.resolve(arg, inst.ctx)
+        task = self.spec.tasks[inst.task]
+        for name, arg in task.arguments.items():
+            value = self.graph.resolve_input(task, arg, inst.ctx)
+            if value is OMITTED:
+                continue
             spec = component.input(name)
             (arts if spec is not None and spec.kind == "artifact" else params)[name] = value
         return params, arts
@@ -284,9 +288,6 @@ class Scheduler:
     def _start(self, inst: Instance, req: Request) -> None:
         task = self.spec.tasks[inst.task]
         inst.attempts += 1
-        # Numbered like the recorded attempt, so a resume never reuses a killed attempt's folder; one the
-        # store never heard of (killed before it was recorded) is cleared: its partial outputs, inputs
-        # and result.json must not leak into this attempt.
         paths = AttemptDir.prepare(self.home, self.graph.run_id, inst.id, inst.attempt_offset + inst.attempts)
         gpus = self.ledger.acquire(inst.id, req)
         parameters = dict(inst.request["parameters"])
@@ -298,6 +299,8 @@ class Scheduler:
                               artifact_root=self.artifact_root, workdir=str(paths.work), result=str(paths.result))
         request.write(paths.request)
         env = {**task.env, "CONVEYOR_RUN_ID": self.graph.run_id, "CONVEYOR_TASK_ID": inst.id}
+        env.update(kube_local.prepare(task.kubernetes, task.name, inst.id, AttemptDir.run_root(self.home, self.graph.run_id), self.home,
+                                      lambda arg: self.graph.resolve(arg, inst.ctx)))  # secrets: env only, never disk
         if req.gpu or self.ledger.capacity.gpu:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         started = time.time()
@@ -377,9 +380,9 @@ class Scheduler:
         self.failing = True
         for iid in self.ready:
             inst = self.graph.instances[iid]
-            if not self.graph._exit_members[inst.task]:
+            if not self.graph.runs_after_failure(inst.task):
                 inst.status = "waiting"
-        self.ready = [i for i in self.ready if self.graph._exit_members[self.graph.instances[i].task]]
+        self.ready = [i for i in self.ready if self.graph.runs_after_failure(self.graph.instances[i].task)]
 
     def _abort(self, why: str) -> None:
         for iid in list(self.running):

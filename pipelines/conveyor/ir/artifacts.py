@@ -9,6 +9,7 @@ component bodies written for kfp keep working.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 
@@ -170,6 +171,22 @@ class Markdown(Artifact):
     """A Markdown document for visualisation."""
 
     schema_title = "system.Markdown"
+
+
+_TASK_ROOT: list[str] = []  # set by the one-task runtime around the user's function
+
+
+def set_task_root(path: str | None) -> None:
+    """The runtime's hook for `get_uri`: the folder this attempt's outputs are written under."""
+    _TASK_ROOT[:] = [path] if path else []
+
+
+def get_uri(suffix: str = "Output") -> str:
+    """kfp's `dsl.get_uri()`: a location unique to this task for an artifact it returns
+    (`return Dataset(uri=dsl.get_uri())`). Only available while a task runs."""
+    if not _TASK_ROOT:
+        raise RuntimeError("dsl.get_uri() can only be called while a task runs, inside a component")
+    return os.path.join(_TASK_ROOT[0], suffix)
 
 
 ARTIFACT_CLASSES: dict[str, type[Artifact]] = {

@@ -7,7 +7,7 @@ the Argo compiler ask the same questions the same way.
 from __future__ import annotations
 
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, ParallelForGroup, PipelineSpec
-from conveyor.ir.values import Collected, TaskOutput, condition_args
+from conveyor.ir.values import Collected, Concat, OneOf, TaskOutput, condition_args
 
 
 def group_chain(spec: PipelineSpec, group_id: str | None) -> list[str]:
@@ -33,11 +33,15 @@ def enclosing_loops(spec: PipelineSpec, task: str) -> list[str]:
     return [g for g in task_groups(spec, task) if isinstance(spec.groups[g], ParallelForGroup)]
 
 
-def referenced_task(arg: object) -> str | None:
-    """The upstream task an argument reads, if any."""
+def referenced_tasks(arg: object) -> list[str]:
+    """The upstream tasks an argument reads (a formatted string or a OneOf reads several)."""
     if isinstance(arg, TaskOutput | Collected):
-        return arg.task
-    return None
+        return [arg.task]
+    if isinstance(arg, Concat):
+        return [t for part in arg.parts for t in referenced_tasks(part)]
+    if isinstance(arg, OneOf):
+        return [item.task for item in arg.items]
+    return []
 
 
 def group_args(spec: PipelineSpec, group_id: str) -> list[object]:
@@ -53,9 +57,10 @@ def group_args(spec: PipelineSpec, group_id: str) -> list[object]:
 def data_dependencies(spec: PipelineSpec, task: str) -> set[str]:
     """Tasks whose outputs `task` reads, directly or through its groups' items and conditions."""
     args: list[object] = list(spec.tasks[task].arguments.values())
+    args.extend(mount.pvc_name for mount in spec.tasks[task].kubernetes.pvc_mounts)  # CreatePVC's output
     for group_id in task_groups(spec, task):
         args.extend(group_args(spec, group_id))
-    return {name for name in map(referenced_task, args) if name is not None}
+    return {name for arg in args for name in referenced_tasks(arg)}
 
 
 def exit_handler_members(spec: PipelineSpec, group_id: str) -> list[str]:

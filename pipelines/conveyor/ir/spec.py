@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import Frozen
-from conveyor.ir.values import Arg, Collected, Condition, LoopItems, TaskOutput
+from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
 OutputStyle = Literal["return", "return_field", "artifact", "path"]
@@ -158,6 +159,11 @@ class TaskSpec(Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    kubernetes: KubernetesSettings = KubernetesSettings()  # conveyor.kubernetes (kfp-kubernetes) pod settings
+    # kfp's .ignore_upstream_failure(): run once upstream tasks end, even if they failed; an input
+    # whose producer failed falls back to its default.
+    # Left out of the JSON while False, so specs (and their digests) written before it existed stay equal.
+    ignore_upstream_failure: bool = Field(default=False, exclude_if=lambda value: not value)
 
 
 class ParallelForGroup(Frozen):
@@ -198,7 +204,9 @@ class PipelineSpec(Frozen):
     name: str
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
-    outputs: dict[str, TaskOutput | Collected] = Field(default_factory=dict)
+    outputs: dict[str, Annotated[TaskOutput | Collected | OneOf, Field(discriminator="kind")]] = Field(
+        default_factory=dict
+    )
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
     groups: dict[str, Group] = Field(default_factory=dict)

@@ -20,8 +20,10 @@ from conveyor.ir.spec import (
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import (
     Collected,
+    Concat,
     Constant,
     LoopItem,
+    OneOf,
     PipelineParam,
     TaskFinalStatus,
     TaskOutput,
@@ -178,6 +180,46 @@ class _Validator:
             self.check_reachable(arg.task, task_groups(self.spec, task), task, arg_name)
         elif isinstance(arg, Collected):
             self.check_collected(task, target, arg)
+        elif isinstance(arg, Concat):
+            self.check_concat(task, target, arg)
+        elif isinstance(arg, OneOf):
+            self.check_one_of(task, target, arg)
+
+    def check_concat(self, task: str, target: InputSpec, arg: Concat) -> None:
+        if target.kind != "parameter" or target.type != "str":
+            self.fail(f"a formatted string is a str, but the input expects {target.kind} {target.type}",
+                      task, target.name)
+        for part in arg.parts:
+            if isinstance(part, Constant):
+                continue
+            if isinstance(part, TaskOutput):
+                produced = self.producer_output(part, task, target.name)
+                kind, type_name = produced.kind, produced.type
+            elif isinstance(part, PipelineParam):
+                source = self.spec.input(part.name)
+                kind, type_name = (source.kind, source.type) if source else ("parameter", "str")
+            else:
+                kind, type_name = "parameter", "str"
+            if kind == "artifact":
+                self.fail(f"an artifact ({type_name}) cannot be formatted into a string; pass it to an "
+                          "Input[...] and read .uri or .path in the component", task, target.name)
+            self.check_argument(task, InputSpec(name=target.name, kind="parameter", type=type_name), part)
+
+    def check_one_of(self, task: str, target: InputSpec, arg: OneOf) -> None:
+        if len(arg.items) < 2:
+            self.fail("dsl.OneOf(...) takes the outputs of two or more branches of one dsl.If/Elif/Else "
+                      "chain", task, target.name)
+        consumer = task_groups(self.spec, task)
+        for item in arg.items:
+            output = self.producer_output(item, task, target.name)
+            self.check_kinds(task, target, output.kind, output.type, f"output {item.task}.{item.output}")
+            branch = [g for g in task_groups(self.spec, item.task)
+                      if g not in consumer and isinstance(self.spec.groups[g], ConditionGroup)]
+            if not branch:
+                self.fail(f"dsl.OneOf(...): task {item.task!r} does not run inside a dsl.If/Elif/Else branch "
+                          "that leaves out this task; OneOf picks the output of the branch that ran",
+                          task, target.name)
+            self.check_reachable(item.task, consumer, task, target.name, collected=set(branch))
 
     def check_collected(self, task: str, target: InputSpec, arg: Collected) -> None:
         output = self.producer_output(arg, task, target.name)
@@ -259,13 +301,18 @@ class _Validator:
             if isinstance(group, ConditionGroup):
                 self.fail(
                     f"task {producer!r} runs inside condition {gid!r} and may be skipped; read its "
-                    "outputs only inside that condition",
+                    "outputs only inside that condition, or give every branch of the dsl.If/Elif/Else "
+                    "chain a producer and read dsl.OneOf(branch_a.output, branch_b.output) (as kfp requires)",
                     task,
                     argument,
                 )
 
     def check_outputs(self) -> None:
         for out_name, arg in self.spec.outputs.items():
+            if isinstance(arg, OneOf):
+                for item in arg.items:
+                    self.producer_output(item, None, f"pipeline output {out_name!r}")
+                continue
             self.producer_output(arg, None, f"pipeline output {out_name!r}")
             if isinstance(arg, TaskOutput):
                 self.check_reachable(arg.task, [], None, f"pipeline output {out_name!r}")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from conveyor.ir.base import Frozen
+from conveyor.ir.placeholders import leaked_token
 
 
 class Constant(Frozen):
@@ -28,6 +29,13 @@ class Constant(Frozen):
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"constant {value!r} is not JSON-serialisable: {exc}") from None
+        leaked = leaked_token(value)
+        if leaked:
+            raise ValueError(
+                f"constant {value!r:.120} holds the pipeline value {leaked}, which has no value while the "
+                "pipeline is built; pass the value itself to a task input (an f-string is resolved at run "
+                "time only when it is a task argument)"
+            )
         return value
 
 
@@ -63,6 +71,23 @@ class Collected(Frozen):
     output: str
 
 
+class Concat(Frozen):
+    """A string built at run time: `f"Hello {name}"` in a pipeline body. Each part is resolved and
+    turned into text (`conveyor.ir.placeholders.part_text`), then the texts are joined."""
+
+    kind: Literal["concat"] = "concat"
+    parts: tuple[Annotated[Constant | PipelineParam | TaskOutput | LoopItem, Field(discriminator="kind")], ...]
+
+
+class OneOf(Frozen):
+    """`dsl.OneOf(a, b, ...)`: the output of whichever branch of an If/Elif/Else chain ran.
+
+    Exactly one producer runs; the others are skipped by their conditions."""
+
+    kind: Literal["one_of"] = "one_of"
+    items: tuple[TaskOutput, ...]
+
+
 class TaskFinalStatus(Frozen):
     """The pipeline's final status, injected into an ExitHandler's exit task."""
 
@@ -70,7 +95,7 @@ class TaskFinalStatus(Frozen):
 
 
 Arg = Annotated[
-    Constant | PipelineParam | TaskOutput | LoopItem | Collected | TaskFinalStatus,
+    Constant | PipelineParam | TaskOutput | LoopItem | Collected | TaskFinalStatus | Concat | OneOf,
     Field(discriminator="kind"),
 ]
 LoopItems = Annotated[Constant | PipelineParam | TaskOutput | LoopItem, Field(discriminator="kind")]

@@ -3,7 +3,7 @@
 Walks the DAG in topological order exactly as the local scheduler decides a task: ``.after``
 first, then arguments, then enclosing conditions, then the cache. A task whose inputs are all
 known - constants, pipeline arguments, outputs of tasks already resolved as cached - gets its
-key from the same function the pod and the scheduler use (``conveyor.runtime.cachekey``); a hit
+key from the same function the pod and the scheduler use (``conveyor.runtime.protocol.keys.task_key``); a hit
 whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
 that is already decidable and false makes its tasks *skipped*. Everything else (loop bodies,
 uncached tasks and what depends on them) is left for the cluster, where each pod checks the
@@ -21,8 +21,9 @@ from typing import Any
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import enclosing_loops, task_groups
+from conveyor.ir.placeholders import join_parts
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, PipelineSpec
-from conveyor.ir.values import Collected, Constant, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
 from conveyor.runtime.protocol.keys import task_key
@@ -93,6 +94,8 @@ class _Resolver:
             return [value] if isinstance(arg, Collected) else value
         if isinstance(arg, TaskFinalStatus):
             return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
+        if isinstance(arg, Concat):
+            return join_parts([self.value(part) for part in arg.parts])
         raise _Unknown(repr(arg))  # loop items: only inside loops, which run on the cluster
 
     def decide(self, task: str) -> None:

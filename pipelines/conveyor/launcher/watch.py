@@ -176,15 +176,20 @@ def pipeline_outputs(store: MetadataStore, spec: PipelineSpec, run_id: str) -> d
     """The pipeline's declared outputs from the recorded task outputs (absent when not produced)."""
     rows = store.list_tasks(run_id)
     out: dict[str, Any] = {}
-    for name, arg in spec.outputs.items():
-        values = [r.outputs for r in rows if r.task_name == arg.task and r.outputs]
-        picked = []
-        for outputs in values:
-            pool = {**outputs.get("parameters", {}), **outputs.get("artifacts", {})}
-            if arg.output in pool:
-                picked.append(pool[arg.output])
-        if arg.kind == "collected":
-            out[name] = picked
-        elif len(picked) == 1:
-            out[name] = picked[0]
+    for name, output in spec.outputs.items():
+        for arg in getattr(output, "items", (output,)):  # a OneOf: the branch that ran
+            _pick_output(out, name, arg, rows)
     return out
+
+
+def _pick_output(out: dict[str, Any], name: str, arg: Any, rows: list[Any]) -> None:
+    values = [r.outputs for r in rows if r.task_name == arg.task and r.outputs]
+    picked = []
+    for outputs in values:
+        pool = {**outputs.get("parameters", {}), **outputs.get("artifacts", {})}
+        if arg.output in pool:
+            picked.append(pool[arg.output])
+    if arg.kind == "collected":
+        out[name] = picked
+    elif len(picked) == 1:
+        out[name] = picked[0]

@@ -10,6 +10,11 @@ Pricing model:
   instance, so its CPUs and memory are included), on-demand or spot.
 - CPU-only tasks pay per vCPU-hour plus per GiB-hour of their requests (on-demand or spot).
 - Local runs are priced as on-demand: "what this would have cost on the cluster".
+- A GPU task whose price cannot be found (no accelerator type and no pool price, or an accelerator
+  the table does not know) is priced as the table's `default_accelerator` (DEFAULT_ACCELERATOR,
+  t4: the commonest and cheapest one-GPU instance, so the estimate is a floor) and the estimate
+  carries a note saying so. Why not an error: an estimate must never stop a run. Strict checking
+  (`strict=True`, `PriceTable.gpu_hourly`) is for validation that is meant to fail.
 """
 
 from __future__ import annotations
@@ -22,11 +27,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 Capacity = Literal["on-demand", "spot", "local"]
 DEFAULT_CPU = 1.0  # vCPU assumed for a task that requests none
 DEFAULT_MEMORY_GIB = 4.0  # GiB assumed for a task that requests none (general-purpose 1:4 ratio)
+DEFAULT_ACCELERATOR = "t4"  # prices a GPU task whose accelerator/pool price is unknown (a floor)
 GIB = 2**30
 
 
@@ -69,6 +83,33 @@ class PriceTable(_Model):
     cpu: CpuPrice
     accelerators: dict[str, GpuPrice]
     pools: dict[str, PoolPrice] = Field(default_factory=dict)
+    default_accelerator: str = DEFAULT_ACCELERATOR
+
+    @field_validator("default_accelerator")
+    @classmethod
+    def _default_is_priced(cls, value: str, info: ValidationInfo) -> str:
+        known = info.data.get("accelerators") or {}
+        if normalise_accelerator(value) not in known:
+            raise ValueError(f"no row in prices.accelerators for it (known: {', '.join(sorted(known))})")
+        return value
+
+    def gpu_quote(self, pool: str | None, accelerator: str | None, capacity: Capacity) -> tuple[float, str | None]:
+        """Per-GPU-hour price and, when it had to be assumed, a note saying why and what was used."""
+        try:
+            return self.gpu_hourly(pool, accelerator, capacity), None
+        except CostConfigError:
+            pass
+        default = normalise_accelerator(self.default_accelerator)
+        gpu = self.accelerators[default]
+        if accelerator is None and (pool is None or self.pools.get(pool) is None):
+            why = "no accelerator type is set (set_accelerator_type)" + (f" and pool {pool!r} has no price" if pool else "")
+        elif accelerator is None:
+            why = f"pool {pool!r} has neither a price nor an accelerator in prices.pools"
+        else:
+            why = f"accelerator {accelerator!r} has no row in prices.accelerators"
+        note = (f"{why}; cost estimated at the {default} price ({gpu.spot if capacity == 'spot' else gpu.on_demand}"
+                " USD/GPU-hour, prices.default_accelerator)")
+        return (gpu.spot if capacity == "spot" else gpu.on_demand), note
 
     def gpu_hourly(self, pool: str | None, accelerator: str | None, capacity: Capacity) -> float:
         """Per-GPU-hour price for a pool (preferred) or an accelerator type."""
@@ -79,6 +120,11 @@ class PriceTable(_Model):
             if own is not None:
                 return own
             accelerator = row.accelerator or accelerator
+        if accelerator is None and pool is None:
+            raise CostConfigError(
+                "a GPU task has no accelerator type and no pool: set its accelerator type "
+                f"(one of {', '.join(sorted(self.accelerators))}) or price its pool in prices.pools"
+            )
         if accelerator is None:
             raise CostConfigError(
                 f"prices.pools.{pool}: no price and no accelerator for pool {pool!r}; "
@@ -212,7 +258,14 @@ class Usage(_Model):
         )
 
 
-def estimate_task_cost(
+class Estimate(_Model):
+    """An estimate in USD and, when a price had to be assumed, the note that says so."""
+
+    usd: float
+    assumption: str | None = None
+
+
+def estimate(
     resources: Any,
     duration_s: float,
     *,
@@ -220,8 +273,12 @@ def estimate_task_cost(
     capacity: Capacity = "on-demand",
     accelerator: str | None = None,
     prices: PriceTable | None = None,
-) -> float:
-    """USD for holding `resources` for `duration_s` on `pool` at `capacity` (spot/on-demand/local)."""
+    strict: bool = False,
+) -> Estimate:
+    """USD for holding `resources` for `duration_s` on `pool` at `capacity` (spot/on-demand/local).
+
+    A GPU price that cannot be found is assumed (see the module docstring) unless `strict`, which
+    raises CostConfigError naming the key to set instead."""
     if duration_s < 0:
         raise ValueError(f"duration_s: must be >= 0, got {duration_s}")
     if capacity not in ("on-demand", "spot", "local"):
@@ -230,13 +287,43 @@ def estimate_task_cost(
     usage = Usage.of(resources)
     hours = duration_s / 3600.0
     if usage.gpus > 0:
-        return usage.gpus * table.gpu_hourly(pool, accelerator or usage.accelerator, capacity) * hours
+        accel = accelerator or usage.accelerator
+        if strict:
+            return Estimate(usd=usage.gpus * table.gpu_hourly(pool, accel, capacity) * hours)
+        hourly, note = table.gpu_quote(pool, accel, capacity)
+        return Estimate(usd=usage.gpus * hourly * hours, assumption=note)
     cpu = table.cpu
     if capacity == "spot":
-        return (usage.cpu * cpu.spot_vcpu_hour + usage.memory_gib * cpu.spot_gib_hour) * hours
-    return (usage.cpu * cpu.vcpu_hour + usage.memory_gib * cpu.gib_hour) * hours
+        return Estimate(usd=(usage.cpu * cpu.spot_vcpu_hour + usage.memory_gib * cpu.spot_gib_hour) * hours)
+    return Estimate(usd=(usage.cpu * cpu.vcpu_hour + usage.memory_gib * cpu.gib_hour) * hours)
+
+
+def estimate_task_cost(resources: Any, duration_s: float, **kwargs: Any) -> float:
+    """The USD of `estimate(resources, duration_s, **kwargs)`."""
+    return estimate(resources, duration_s, **kwargs).usd
 
 
 def saved_by_cache(resources: Any, saved_s: float, **kwargs: Any) -> float:
     """USD a cache hit avoided: the cost of re-running the task for its original duration."""
     return estimate_task_cost(resources, saved_s, **kwargs)
+
+
+class TaskCoster:
+    """The cost function of one run: (task name, duration_s) → USD, from each task's resources.
+
+    Notes on assumed prices are kept per task (`assumptions`) for the run summary; a cost
+    estimate never raises for a price it cannot find."""
+
+    def __init__(self, resources: Mapping[str, Any], prices: PriceTable):
+        self.resources = resources
+        self.prices = prices
+        self.assumptions: dict[str, str] = {}
+
+    def __call__(self, task: str, seconds: float) -> float:
+        result = estimate(self.resources.get(task), seconds, prices=self.prices)
+        if result.assumption:
+            self.assumptions[task] = result.assumption
+        return result.usd
+
+    def warnings(self) -> list[str]:
+        return [f"task {task!r}: {note}" for task, note in sorted(self.assumptions.items())]

@@ -22,6 +22,7 @@ from conveyor.ir import artifacts as ir_artifacts
 from conveyor.ir import types as ir_types
 from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.spec import LOCAL_MODULE_PREFIX, PythonFunction
+from conveyor.runtime.reentry import RunSkipped, importing_file
 
 _BY_FILE: dict[str, ModuleType] = {}
 
@@ -49,7 +50,10 @@ def load_module_file(path: str | Path) -> ModuleType:
         sys.path.insert(0, parent)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with importing_file():
+            spec.loader.exec_module(module)
+    except RunSkipped:
+        pass  # the file's own `conveyor.run(...)`: what follows it is the script's main part, not ours to run
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -124,7 +128,9 @@ def preload_items(impl: PythonFunction) -> list[str]:
 def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     """The pipeline object in a file: the one named, or the only one there is."""
     module = load_module_file(path)
-    found = {k: v for k, v in vars(module).items() if hasattr(v, "pipeline_spec") and not isinstance(v, type)}
+    # look the property up on the class: `hasattr(obj, ...)` would build every pipeline in the file and
+    # an AttributeError raised by a pipeline's body would hide the pipeline instead of surfacing
+    found = {k: v for k, v in vars(module).items() if not isinstance(v, type) and hasattr(type(v), "pipeline_spec")}
     if name is not None:
         if name not in found:
             raise PipelineDefinitionError(

@@ -17,13 +17,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from conveyor.ir.artifacts import Artifact, artifact_class
+from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
 from conveyor.ir.spec import InputSpec, OutputSpec
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
+from conveyor.runtime.reentry import mark_task_process
 from conveyor.stores.artifacts import (
     DigestMismatchError,
     LocalArtifactStore,
@@ -120,8 +121,8 @@ class TaskContext:
         text = Path(path).read_text()
         if spec.type == "str":
             return text
-        try:
-            return json.loads(text)
+        try:  # kfp reads True/False in a bool file too
+            return json.loads(text.strip().lower() if spec.type == "bool" else text)
         except json.JSONDecodeError:
             raise PermanentError(f"{self.label}: OutputPath {spec.name!r} holds {text[:60]!r}, not a {spec.type}") from None
 
@@ -136,16 +137,32 @@ class TaskContext:
         return {"type": spec.type, "name": spec.name, "uri": stored.uri, "digest": stored.digest,
                 "size": stored.size, "metadata": metadata}
 
+    def _returned_artifacts(self, spec: OutputSpec, returned: Any) -> Any:
+        if not isinstance(returned, Artifact):
+            raise PermanentError(f"{self.label}: the function must return a {spec.type} "
+                                 f"(e.g. {spec.type}(uri=dsl.get_uri())), got {returned!r:.80}")
+        return self._store_artifact(spec, returned)
+
     def collect(self, returned: Any, outputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         params: dict[str, Any] = {}
         arts: dict[str, Any] = {}
+        fields = [s.name for s in self.component.outputs if s.style == "return_field"]
+        if fields and isinstance(returned, tuple | list) and len(returned) != len(fields):
+            raise PermanentError(f"{self.label}: the NamedTuple return has fields {fields}, but the function "
+                                 f"returned {len(returned)} values")
         for spec in self.component.outputs:
-            if spec.style == "return":
+            if spec.style == "return" and spec.kind == "artifact":  # kfp's pythonic artifact return
+                arts[spec.name] = self._returned_artifacts(spec, returned)
+            elif spec.style == "return":
                 params[spec.name] = self._parameter_out(spec, returned)
-            elif spec.style == "return_field":
-                if not hasattr(returned, spec.name):
+            elif spec.style == "return_field":  # kfp matches fields by position: a plain tuple works
+                if isinstance(returned, tuple | list):
+                    value = returned[fields.index(spec.name)]
+                elif hasattr(returned, spec.name):
+                    value = getattr(returned, spec.name)
+                else:
                     raise PermanentError(f"{self.label}: the returned value has no field {spec.name!r}")
-                params[spec.name] = self._parameter_out(spec, getattr(returned, spec.name))
+                params[spec.name] = self._parameter_out(spec, value)
             elif spec.kind == "artifact":
                 arts[spec.name] = self._store_artifact(spec, outputs[spec.name])
             else:
@@ -156,12 +173,18 @@ class TaskContext:
 def execute(request: TaskRequest) -> tuple[int, TaskResult]:
     """Run the task in this process; return (exit code, result). Never raises."""
     started = time.time()
+    mark_task_process()  # before the user's module is imported: a task never starts a run
     try:
         ctx = TaskContext(request)
         func = resolve_function(ctx.component.implementation)
         outputs: dict[str, Any] = {}
         kwargs = ctx.kwargs(outputs)
-        returned = func(**kwargs)
+        (ctx.workdir / "outputs").mkdir(parents=True, exist_ok=True)
+        set_task_root(str(ctx.workdir / "outputs"))
+        try:
+            returned = func(**kwargs)
+        finally:
+            set_task_root(None)
         params, arts = ctx.collect(returned, outputs)
         return EXIT_OK, TaskResult(status="succeeded", parameters=params, artifacts=arts, started_at=started,
                                    ended_at=time.time())

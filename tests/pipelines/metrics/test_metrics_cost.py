@@ -70,12 +70,47 @@ def test_accelerator_spellings_are_one_key():
 
 def test_an_unknown_accelerator_names_the_key_and_the_known_ones():
     with pytest.raises(CostConfigError, match=r"prices\.accelerators\.b200: .*known: .*a10g"):
-        estimate_task_cost({"gpus": 1}, 60, accelerator="nvidia-b200", prices=PRICES)
+        estimate_task_cost({"gpus": 1}, 60, accelerator="nvidia-b200", prices=PRICES, strict=True)
 
 
 def test_a_gpu_pool_without_price_or_accelerator_names_the_pool():
     with pytest.raises(CostConfigError, match=r"prices\.pools\.mystery"):
-        estimate_task_cost({"gpus": 1}, 60, pool="mystery", prices=PRICES)
+        estimate_task_cost({"gpus": 1}, 60, pool="mystery", prices=PRICES, strict=True)
+
+
+def test_strict_pricing_of_a_gpu_task_without_type_or_pool_says_what_to_set():
+    with pytest.raises(CostConfigError, match="no accelerator type and no pool") as info:
+        estimate_task_cost({"gpus": 1}, 60, prices=PRICES, strict=True)
+    assert "None" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        ({}, "no accelerator type is set"),
+        ({"pool": "mystery"}, "pool 'mystery' has no price"),
+        ({"accelerator": "nvidia-b200"}, "'nvidia-b200' has no row"),
+    ],
+)
+def test_an_unpriced_gpu_task_is_estimated_at_the_default_accelerator_with_a_note(kwargs, why):
+    from conveyor.metrics.cost import DEFAULT_ACCELERATOR, estimate
+
+    result = estimate({"gpus": 2}, 3600, prices=PRICES, **kwargs)
+    assert result.usd == pytest.approx(2 * PRICES.accelerators[DEFAULT_ACCELERATOR].on_demand)
+    assert why in result.assumption and DEFAULT_ACCELERATOR in result.assumption
+    spot = estimate({"gpus": 1}, 3600, prices=PRICES, capacity="spot", **kwargs)
+    assert spot.usd == pytest.approx(PRICES.accelerators[DEFAULT_ACCELERATOR].spot)
+
+
+def test_a_priced_task_carries_no_assumption_and_the_default_is_overridable():
+    from conveyor.metrics.cost import estimate
+
+    assert estimate({"gpus": 1}, 60, accelerator="t4", prices=PRICES).assumption is None
+    assert estimate({"cpu": 1}, 60, prices=PRICES).assumption is None
+    table = load_prices({"default_accelerator": "nvidia-a10g"})
+    assert estimate({"gpus": 1}, 3600, prices=table).usd == table.accelerators["a10g"].on_demand
+    with pytest.raises(CostConfigError, match=r"prices\.default_accelerator: .*no row .*\(got 'b200'\)"):
+        load_prices({"default_accelerator": "b200"})
 
 
 @pytest.mark.parametrize(

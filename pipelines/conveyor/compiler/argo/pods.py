@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import hera.workflows.models as m
 
+from conveyor.compiler.argo.kube_pod import pod_volumes
 from conveyor.compiler.argo.naming import LABEL_KEY_TASK, expr, label_value, param_name
 from conveyor.compiler.argo.options import (
     EXIT_PERMANENT,
@@ -172,13 +173,18 @@ def container_template(
     else:
         command = ["python", "-m", RUNTIME_MODULE]
 
-    env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())]
-    mounts = None
+    kube = task.kubernetes
+    if kube.image_pull_secrets:
+        raise CompileError(f"{what}: set_image_pull_secrets is not compiled per task; put the secrets on the "
+                           "namespace's service account (imagePullSecrets) instead")
+    extra = pod_volumes(kube)
+    env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())] + extra.env
+    mounts = list(extra.mounts)
     if ctx.options.pip_cache_claim and prelude:
         env.append(m.EnvVar(name="PIP_CACHE_DIR", value=PIP_CACHE_PATH))
-        mounts = [m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH)]
+        mounts.append(m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH))
 
-    params = [m.Parameter(name=TASK_PARAM)]
+    params = [m.Parameter(name=TASK_PARAM)] + [m.Parameter(name=p) for p in extra.params]
     params += [m.Parameter(name=param_name(i)) for i in inputs]
     params += [m.Parameter(name=param_name(loop + "-index")) for loop in index_loops]
     outputs = [
@@ -192,21 +198,24 @@ def container_template(
         metadata=m.Metadata(
             labels={
                 LABEL_KEY_TASK: expr(f"inputs.parameters.{TASK_PARAM}"),
+                **kube.pod_labels,
                 "conveyor.dev/component": label_value(component.name),
-            }
+            },
+            annotations=dict(kube.pod_annotations) or None,
         ),
         inputs=m.Inputs(parameters=params),
         outputs=m.Outputs(parameters=outputs) if outputs else None,
         container=m.Container(
             name="main",
             image=image,
-            image_pull_policy=ctx.options.image_pull_policy,
+            image_pull_policy=kube.image_pull_policy or ctx.options.image_pull_policy,
             command=command,
             args=args,
             env=env or None,
             resources=resources(task, placement),
-            volume_mounts=mounts,
+            volume_mounts=mounts or None,
         ),
+        volumes=extra.volumes or None,
         retry_strategy=retry_strategy(task, placement),
         active_deadline_seconds=m.IntOrString(str(math.ceil(task.timeout_s))) if task.timeout_s else None,
         node_selector=dict(sorted(placement.node_selector.items())) or None,

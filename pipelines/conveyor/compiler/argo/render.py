@@ -49,7 +49,9 @@ def dag_task(node: Node) -> m.DAGTask:
     return m.DAGTask(
         name=node.name,
         template=node.template,
-        dependencies=sorted(node.deps) or None,
+        dependencies=sorted(node.deps) or None if not node.ignore_failure else None,
+        depends=" && ".join(f"({d}.Succeeded || {d}.Failed || {d}.Errored || {d}.Skipped || {d}.Omitted)"
+                            for d in sorted(node.deps)) or None if node.ignore_failure else None,
         when=node.when,
         arguments=m.Arguments(parameters=params) if params else None,
         with_items=[m.Item(v) for v in node.with_items] if node.with_items is not None else None,

@@ -24,16 +24,19 @@ from conveyor.compiler.argo.naming import NameAllocator, expr, param_name
 from conveyor.compiler.argo.options import CompileError
 from conveyor.ir import (
     Collected,
+    Concat,
     ConditionGroup,
     Constant,
     ExitHandlerGroup,
     LoopItem,
+    OneOf,
     ParallelForGroup,
     PipelineParam,
     PipelineSpec,
     TaskFinalStatus,
     TaskOutput,
 )
+from conveyor.ir.placeholders import concat_part_name
 from conveyor.runtime.protocol.codec import text_form
 
 ROOT = None
@@ -66,6 +69,7 @@ class Node:
     with_items: list[Any] | None = None
     with_param: str | None = None
     with_sequence: int | None = None
+    ignore_failure: bool = False  # kfp's ignore_upstream_failure: run once every dependency ended
 
 
 @dataclass
@@ -178,6 +182,11 @@ class Scopes:
             return self._input(key, loop_param(arg), arg)
         if isinstance(arg, TaskOutput | Collected):
             return self._ref_output(arg, key, what)
+        if isinstance(arg, OneOf):
+            raise CompileError(
+                f"{what}: dsl.OneOf(...) runs locally but does not compile to Argo yet (Argo cannot read the "
+                "outputs of a skipped branch); give the consumer one input per branch inside each branch"
+            )
         raise CompileError(f"{what}: unsupported argument {arg!r}")
 
     def _input(self, key: object, name: str, arg: object) -> str:
@@ -223,6 +232,14 @@ class Scopes:
 
     def iter_node(self, loop_id: str) -> str:
         return self.node_names.name(("iter", loop_id), f"{loop_id}-iter")
+
+
+def argument_parts(name: str, arg: object) -> list[tuple[str, object]]:
+    """The pod inputs one task argument needs: itself, or each run-time part of a formatted string
+    (`NAME--partN`, decoded and joined by the pod runtime exactly as the local executor joins them)."""
+    if isinstance(arg, Concat):
+        return [(concat_part_name(name, i), p) for i, p in enumerate(arg.parts) if not isinstance(p, Constant)]
+    return [(name, arg)]
 
 
 def loop_param(arg: LoopItem | LoopIndex) -> str:

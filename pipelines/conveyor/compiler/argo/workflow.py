@@ -15,6 +15,7 @@ from typing import Any
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_PIPELINE,
     LABEL_KEY_RUN,
@@ -35,6 +36,7 @@ from conveyor.compiler.argo.scopes import (
     Node,
     Scopes,
     Wrap,
+    argument_parts,
     loop_items_mode,
     loop_param,
 )
@@ -48,6 +50,7 @@ from conveyor.ir import (
     dependencies,
     topological_order,
 )
+from conveyor.ir.graph import referenced_tasks
 from conveyor.runtime.protocol.codec import encode_spec, text_form
 
 SPEC_PARAM = "conveyor-spec"
@@ -120,13 +123,27 @@ class _Builder:
                     index_loops.append(arg.loop_id)
                 continue
             final_status = final_status or isinstance(arg, TaskFinalStatus)
-            node.args[param_name(inp.name)] = self.sc.ref(
-                arg, key, f"{what} argument {inp.name!r}", task_name
-            )
-            bound.append(inp.name)
+            for name, part in argument_parts(inp.name, arg):
+                if isinstance(part, LoopItem) and self.loop_modes.get(part.loop_id) == "index":
+                    if part.loop_id not in index_loops:
+                        index_loops.append(part.loop_id)
+                    continue
+                node.args[param_name(name)] = self.sc.ref(part, key, f"{what} argument {inp.name!r}", task_name)
+                bound.append(name)
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
+        for param, arg in pvc_params(task.kubernetes).items():
+            node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
+        if task.ignore_upstream_failure:
+            reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
+            if reads:
+                raise CompileError(
+                    f"{what}: .ignore_upstream_failure() with inputs read from upstream tasks ({reads}) runs "
+                    "locally only; on Argo a failed task's outputs cannot fall back to the input's default. "
+                    "Pass those values through .after() and a pipeline parameter instead"
+                )
+            node.ignore_failure = True
         placement = place(task, self.profile, self.options.prefer_spot, what)
         settings = task.model_dump(
             mode="json", exclude={"name", "arguments", "after", "group", "display_name"}

@@ -18,8 +18,17 @@ from typing import Any
 
 from conveyor.ir.errors import PermanentError
 from conveyor.ir.graph import enclosing_loops
+from conveyor.ir.placeholders import concat_part_name, join_parts
 from conveyor.ir.spec import InputSpec, PipelineSpec
-from conveyor.ir.values import Collected, Constant, LoopItem, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.values import (
+    Collected,
+    Concat,
+    Constant,
+    LoopItem,
+    PipelineParam,
+    TaskFinalStatus,
+    TaskOutput,
+)
 from conveyor.runtime.pod.argv import PodArgs, PodUsageError
 from conveyor.runtime.protocol.codec import artifact_ref, decode_artifact, parse_json_leniently, text_form
 from conveyor.stores.metadata.api import MetadataStore
@@ -84,6 +93,10 @@ class InputResolver:
             return self.final_status(self._text(inp.name))
         if isinstance(arg, LoopItem) and arg.loop_id in self.args.loop_indices:
             return self._indexed_item(arg, what)
+        if isinstance(arg, Concat):  # each run-time part came in its own input, typed as locally
+            return join_parts([self._value(InputSpec(name=concat_part_name(inp.name, i), kind="parameter",
+                                                     type="any"), part)
+                               for i, part in enumerate(arg.parts)])
         text = self._text(inp.name)
         if isinstance(arg, Collected):
             produced = self.spec.component_of(arg.task).output(arg.output)

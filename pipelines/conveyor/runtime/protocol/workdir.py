@@ -33,9 +33,14 @@ class AttemptDir:
     def work(self) -> Path:
         return self.root / "work"
 
+    @staticmethod
+    def run_root(home: Path, run_id: str) -> Path:
+        """The run's own folder (attempts, and ``kube_local``'s mounts)."""
+        return home / "runs" / run_id
+
     @classmethod
     def prepare(cls, home: Path, run_id: str, task_id: str, number: int) -> AttemptDir:
-        root = home / "runs" / run_id / task_id / f"attempt-{number}"
+        root = cls.run_root(home, run_id) / task_id / f"attempt-{number}"
         if root.exists():
             shutil.rmtree(root, ignore_errors=True)
         (root / "work").mkdir(parents=True, exist_ok=True)

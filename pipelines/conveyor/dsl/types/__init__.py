@@ -1,0 +1,1 @@
+"""kfp's `kfp.dsl.types` package path, for files that import artifact classes from there."""

@@ -1,0 +1,127 @@
+"""conveyor.kubernetes: kfp-kubernetes' functions (`from conveyor import kubernetes`), recorded in the IR.
+
+Each call takes a task and returns it, as in kfp. Secrets and config maps are recorded by name and
+key only. On Argo they become the pod spec's `secretKeyRef`/`configMapKeyRef` env, secret/configMap
+volumes, PVC volumes, node selector, tolerations, image pull policy, pod labels and annotations,
+and `activeDeadlineSeconds`. Locally (see `conveyor.runtime.kube_local`) a secret key comes from
+`CONVEYOR_SECRET_<NAME>_<KEY>` or the mapping file `CONVEYOR_SECRETS_FILE`, a config map key from
+`CONVEYOR_CONFIGMAP_<NAME>_<KEY>` or the same file, a PVC is the folder `CONVEYOR_HOME/pvcs/<name>`,
+and node selectors and tolerations are recorded and ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor.ir import PipelineDefinitionError
+
+_PULL_POLICIES = ("Always", "Never", "IfNotPresent")
+
+
+def _settings(task: Any) -> dict[str, Any]:
+    if not hasattr(task, "to_spec") or not hasattr(task, "state"):
+        raise PipelineDefinitionError(f"conveyor.kubernetes functions take a task (a component call), got {task!r}")
+    if not hasattr(task, "kubernetes"):
+        task.kubernetes = {}
+    return task.kubernetes
+
+
+def _error(task: Any, message: str, argument: str) -> PipelineDefinitionError:
+    return task.state.error(message, task=task.name, argument=argument)
+
+
+def _name(task: Any, value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _error(task, f"must be a non-empty string, got {value!r}", argument)
+    return value
+
+
+def _append(task: Any, field: str, item: dict[str, Any]) -> Any:
+    _settings(task).setdefault(field, []).append(item)
+    return task
+
+
+def use_secret_as_env(task: Any, secret_name: str, secret_key_to_env: dict[str, str], optional: bool = False) -> Any:
+    _name(task, secret_name, "secret_name")
+    if not isinstance(secret_key_to_env, dict) or not secret_key_to_env:
+        raise _error(task, f"must be a non-empty dict of secret key: env var, got {secret_key_to_env!r}",
+                     "secret_key_to_env")
+    for key, env in secret_key_to_env.items():
+        _append(task, "secret_env", {"secret_name": secret_name, "key": _name(task, key, "secret key"),
+                                     "env": _name(task, env, "env var"), "optional": bool(optional)})
+    return task
+
+
+def use_secret_as_volume(task: Any, secret_name: str, mount_path: str, optional: bool = False) -> Any:
+    return _append(task, "secret_volumes", {"secret_name": _name(task, secret_name, "secret_name"),
+                                            "mount_path": _name(task, mount_path, "mount_path"),
+                                            "optional": bool(optional)})
+
+
+def use_config_map_as_env(task: Any, config_map_name: str, config_map_key_to_env: dict[str, str],
+                          optional: bool = False) -> Any:
+    _name(task, config_map_name, "config_map_name")
+    if not isinstance(config_map_key_to_env, dict) or not config_map_key_to_env:
+        raise _error(task, f"must be a non-empty dict of key: env var, got {config_map_key_to_env!r}",
+                     "config_map_key_to_env")
+    for key, env in config_map_key_to_env.items():
+        _append(task, "config_map_env", {"config_map_name": config_map_name, "key": _name(task, key, "key"),
+                                         "env": _name(task, env, "env var"), "optional": bool(optional)})
+    return task
+
+
+def use_config_map_as_volume(task: Any, config_map_name: str, mount_path: str, optional: bool = False) -> Any:
+    return _append(task, "config_map_volumes", {"config_map_name": _name(task, config_map_name, "config_map_name"),
+                                                "mount_path": _name(task, mount_path, "mount_path"),
+                                                "optional": bool(optional)})
+
+
+def mount_pvc(task: Any, pvc_name: Any, mount_path: str) -> Any:
+    """`pvc_name`: a claim name, a pipeline parameter, or an upstream task's output."""
+    from conveyor.dsl.channels import ConstantChannel, PipelineChannel
+
+    _name(task, mount_path, "mount_path")
+    channel = pvc_name if isinstance(pvc_name, PipelineChannel) else ConstantChannel(_name(task, pvc_name, "pvc_name"), "str")
+    return _append(task, "pvc_mounts", {"pvc_name": channel.to_arg(), "mount_path": mount_path})
+
+
+def add_node_selector(task: Any, label_key: str, label_value: str) -> Any:
+    return task.set_node_selector({_name(task, label_key, "label_key"): str(label_value)})
+
+
+def add_toleration(task: Any, key: str | None = None, operator: str = "Equal", value: str | None = None,
+                   effect: str | None = None, toleration_seconds: int | None = None) -> Any:
+    return task.add_toleration(key=key, operator=operator, value=value, effect=effect,
+                               toleration_seconds=toleration_seconds)
+
+
+def set_timeout(task: Any, seconds: int) -> Any:
+    return task.set_timeout(seconds)
+
+
+def set_image_pull_policy(task: Any, policy: str) -> Any:
+    if policy not in _PULL_POLICIES:
+        raise _error(task, f"image pull policy {policy!r} is not one of {', '.join(_PULL_POLICIES)}", "policy")
+    _settings(task)["image_pull_policy"] = policy
+    return task
+
+
+def set_image_pull_secrets(task: Any, secret_names: list[str]) -> Any:
+    names = [_name(task, n, "secret_names") for n in secret_names]
+    _settings(task).setdefault("image_pull_secrets", []).extend(names)
+    return task
+
+
+def add_pod_label(task: Any, label_key: str, label_value: str) -> Any:
+    _settings(task).setdefault("pod_labels", {})[_name(task, label_key, "label_key")] = str(label_value)
+    return task
+
+
+def add_pod_annotation(task: Any, annotation_key: str, annotation_value: str) -> Any:
+    _settings(task).setdefault("pod_annotations", {})[_name(task, annotation_key, "annotation_key")] = str(annotation_value)
+    return task
+
+
+__all__ = ["add_node_selector", "add_pod_annotation", "add_pod_label", "add_toleration", "mount_pvc",
+           "set_image_pull_policy", "set_image_pull_secrets", "set_timeout", "use_config_map_as_env",
+           "use_config_map_as_volume", "use_secret_as_env", "use_secret_as_volume"]

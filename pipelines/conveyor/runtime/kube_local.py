@@ -1,0 +1,139 @@
+"""`conveyor.kubernetes` settings in local mode: where secrets, config maps and PVCs come from.
+
+* Secret key: env var `CONVEYOR_SECRET_<NAME>_<KEY>` (upper case, other characters `_`), else the
+  YAML/JSON mapping file named by `CONVEYOR_SECRETS_FILE` (`{secret-name: {key: value}}`).
+* ConfigMap key: `CONVEYOR_CONFIGMAP_<NAME>_<KEY>`, else the file named by `CONVEYOR_CONFIGMAPS_FILE`.
+* Volumes: a secret or config map volume is a folder of one file per key (secrets: mode 0700 under
+  the run folder, removed when the run ends); a PVC is the folder `CONVEYOR_HOME/pvcs/<name>`, kept
+  across runs like a claim. The task sees it at `mount_path` through a symlink (created if the path
+  is free and its parent writable).
+* Node selectors and tolerations only matter to a cluster: recorded in the spec, ignored here.
+
+Values only ever reach the task's environment or its mount folder; never the spec, metadata, logs
+or an exception message (errors name the secret, the key and where to set them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conveyor.ir.kubernetes import KubernetesSettings
+
+
+class LocalKubernetesError(ValueError):
+    """A secret/config map key or mount path that local mode cannot provide; says what to set."""
+
+
+def env_name(prefix: str, name: str, key: str) -> str:
+    return f"{prefix}_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"
+
+
+def _mapping(var: str) -> dict[str, Any]:
+    path = os.environ.get(var)
+    if not path:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise LocalKubernetesError(f"{var}={path}: cannot read it ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise LocalKubernetesError(f"{var}={path}: expected a mapping of name: {{key: value}}")
+    return data
+
+
+_KINDS = {"secret": ("CONVEYOR_SECRET", "CONVEYOR_SECRETS_FILE"),
+          "config map": ("CONVEYOR_CONFIGMAP", "CONVEYOR_CONFIGMAPS_FILE")}
+
+
+def lookup(kind: str, name: str, key: str, task: str, optional: bool = False) -> str | None:
+    prefix, file_var = _KINDS[kind]
+    var = env_name(prefix, name, key)
+    if var in os.environ:
+        return os.environ[var]
+    entry = _mapping(file_var).get(name) or {}
+    if isinstance(entry, dict) and key in entry:
+        value = entry[key]
+        return value if isinstance(value, str) else json.dumps(value)
+    if optional:
+        return None
+    raise LocalKubernetesError(f"task {task!r}: {kind} {name!r} key {key!r} is not set locally; set {var} or add "
+                               f"{{{name}: {{{key}: ...}}}} to the file named by {file_var}")
+
+
+def _keys(kind: str, name: str) -> dict[str, str]:
+    prefix, file_var = _KINDS[kind]
+    entry = _mapping(file_var).get(name) or {}
+    found = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in entry.items()} if isinstance(entry, dict) else {}
+    head = env_name(prefix, name, "")
+    found.update({k[len(head):].lower(): v for k, v in os.environ.items() if k.startswith(head) and k != head})
+    return found
+
+
+def check(settings: KubernetesSettings, task: str) -> None:
+    """Fail before the run starts when a required key is missing (nothing is recorded yet)."""
+    for ref in settings.secret_env:
+        lookup("secret", ref.secret_name, ref.key, task, ref.optional)
+    for ref in settings.config_map_env:
+        lookup("config map", ref.config_map_name, ref.key, task, ref.optional)
+    for vol in settings.secret_volumes:
+        if not vol.optional and not _keys("secret", vol.secret_name):
+            raise LocalKubernetesError(f"task {task!r}: secret {vol.secret_name!r} (a volume at {vol.mount_path}) has "
+                                       f"no keys locally; set {env_name('CONVEYOR_SECRET', vol.secret_name, 'KEY')} "
+                                       "or add it to the file named by CONVEYOR_SECRETS_FILE")
+
+
+def _link(target: Path, mount_path: str, task: str) -> None:
+    link = Path(mount_path)
+    if link.is_symlink() and link.resolve() == target.resolve():
+        return
+    if link.is_symlink():
+        link.unlink()
+    try:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+    except OSError as exc:
+        raise LocalKubernetesError(f"task {task!r}: cannot make {mount_path} point at {target} locally "
+                                   f"({exc.strerror or exc}); use a mount path this user can create, or run on a "
+                                   "cluster") from None
+
+
+def prepare(settings: KubernetesSettings, task: str, instance: str, run_dir: Path, home: Path,
+            resolve: Callable[[Any], Any]) -> dict[str, str]:
+    """The env vars for one task attempt; links its volumes into place."""
+    env: dict[str, str] = {}
+    for ref in settings.secret_env:
+        value = lookup("secret", ref.secret_name, ref.key, task, ref.optional)
+        if value is not None:
+            env[ref.env] = value
+    for ref in settings.config_map_env:
+        value = lookup("config map", ref.config_map_name, ref.key, task, ref.optional)
+        if value is not None:
+            env[ref.env] = value
+    for kind, vols, attr in (("secret", settings.secret_volumes, "secret_name"),
+                             ("config map", settings.config_map_volumes, "config_map_name")):
+        for vol in vols:
+            name = getattr(vol, attr)
+            folder = run_dir / "mounts" / instance / f"{kind.replace(' ', '')}-{name}"
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for key, value in _keys(kind, name).items():
+                (folder / key).write_text(value)
+            _link(folder, vol.mount_path, task)
+    for mount in settings.pvc_mounts:
+        claim = str(resolve(mount.pvc_name))
+        folder = home / "pvcs" / claim
+        folder.mkdir(parents=True, exist_ok=True)
+        _link(folder / mount.sub_path if mount.sub_path else folder, mount.mount_path, task)
+    return env
+
+
+def cleanup(run_dir: Path) -> None:
+    """Secret and config map files of a finished run."""
+    shutil.rmtree(run_dir / "mounts", ignore_errors=True)

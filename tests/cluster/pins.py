@@ -1,0 +1,106 @@
+"""Every version pin of the test cluster harness, in one place.
+
+The harness builds upstream components from the Go module proxy (nothing else can
+be downloaded here), so a version is a Go module version.  Each pin says which
+module to require, which of its packages become binaries, and what a build needs
+beyond ``go build`` (tags, version ldflags, a staging-module rewrite).  The build
+cache (``build.py``) keys its directories by ``name-version``, so bumping a pin
+here is the whole upgrade: the next run builds the new version beside the old.
+
+Host packages that come from Debian (the CNI plugins, busybox, libseccomp) are not
+pinned here: Debian's stable release pins them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class GoComponent:
+    """One upstream Go module built into ``<cache>/<name>-<version>/bin``."""
+
+    name: str
+    module: str
+    version: str
+    # Package path -> binary name.
+    binaries: dict[str, str]
+    tags: tuple[str, ...] = ()
+    # -X assignments; "{version}" is replaced by the pinned version.
+    ldflags_x: dict[str, str] = field(default_factory=dict)
+    # Replace every k8s.io/* module that upstream's go.mod points at ./staging with
+    # the matching v0.X.Y release (k8s.io/kubernetes only).
+    k8s_staging: bool = False
+    cgo: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+_K8S_VERSION = "v1.34.4"
+# 1.34: the last minor whose kubelet runs on cgroup v1 without opting out of
+# failCgroupV1 (this VM has cgroup v1 controllers only).
+KUBERNETES = GoComponent(
+    name="kubernetes",
+    module="k8s.io/kubernetes",
+    version=_K8S_VERSION,
+    binaries={
+        f"k8s.io/kubernetes/cmd/{b}": b
+        for b in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
+    },
+    ldflags_x={
+        "k8s.io/component-base/version.gitVersion": "{version}",
+        "k8s.io/component-base/version.gitMajor": "1",
+        "k8s.io/component-base/version.gitMinor": "34",
+        "k8s.io/component-base/version.gitTreeState": "clean",
+        "k8s.io/client-go/pkg/version.gitVersion": "{version}",
+        "k8s.io/client-go/pkg/version.gitMajor": "1",
+        "k8s.io/client-go/pkg/version.gitMinor": "34",
+    },
+    k8s_staging=True,
+)
+
+# The etcd release line Kubernetes 1.34 is tested against (its go.mod requires 3.6.x).
+ETCD = GoComponent(
+    name="etcd",
+    module="go.etcd.io/etcd/server/v3",
+    version="v3.6.4",
+    binaries={"go.etcd.io/etcd/server/v3": "etcd"},
+)
+
+# The kubelet needs containerd >= 1.7.28 or 2.x; Debian ships 1.6.20.
+CONTAINERD = GoComponent(
+    name="containerd",
+    module="github.com/containerd/containerd/v2",
+    version="v2.1.5",
+    binaries={
+        "github.com/containerd/containerd/v2/cmd/containerd": "containerd",
+        "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2": "containerd-shim-runc-v2",
+        "github.com/containerd/containerd/v2/cmd/ctr": "ctr",
+    },
+    tags=("no_btrfs",),
+    ldflags_x={"github.com/containerd/containerd/v2/version.Version": "{version}"},
+)
+
+# Debian's runc 1.1.5 cannot start containerd 2.1's pod sandboxes on this kernel ("runc create
+# failed: can't get final child's PID from pipe: EOF"), so runc is built too. Its nsenter is C:
+# cgo, and the seccomp tag links Debian's libseccomp-dev.
+RUNC = GoComponent(
+    name="runc",
+    module="github.com/opencontainers/runc",
+    version="v1.3.7",
+    binaries={"github.com/opencontainers/runc": "runc"},
+    tags=("seccomp", "urfave_cli_no_docs"),
+    ldflags_x={"main.version": "{version}"},
+    cgo=True,
+)
+
+# Build order: the quick ones first, so a broken toolchain shows up early.
+K8S_COMPONENTS: tuple[GoComponent, ...] = (ETCD, RUNC, CONTAINERD, KUBERNETES)
+
+# Kubernetes API objects the harness itself creates.
+CLUSTER_DOMAIN = "cluster.local"
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
