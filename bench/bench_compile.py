@@ -29,6 +29,7 @@ PROFILE = Profile(
     metadata_url="postgresql://bench@db/conveyor",
     namespace="bench",
     service_account="conveyor",
+    image_registry="registry.bench/conveyor",
 )
 BY_URI = CompileOptions(run_id="bench", spec_uri="s3://bench/specs/spec.json")
 EMBEDDED = CompileOptions(run_id="bench")

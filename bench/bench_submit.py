@@ -112,7 +112,8 @@ def bench_backend(label: str, url: str, spec, work: Path, rounds: int) -> dict:
     from conveyor.stores.metadata import open_metadata_store
 
     root = (work / f"artifacts-{label}").as_uri()
-    profile = Profile(cloud="aws", environment="bench", artifact_root=root, metadata_url=SecretStr(url))
+    profile = Profile(cloud="aws", environment="bench", artifact_root=root, metadata_url=SecretStr(url),
+                      image_registry="registry.bench/conveyor")
     store, artifacts = open_metadata_store(url), open_artifact_store(root)
     try:
         seed(spec, store, artifacts, work)

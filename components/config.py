@@ -122,6 +122,8 @@ class StackConfig(FrozenModel):
     name: str = "conveyor"
     gcp_project: str | None = None
     kubeconfig_context: str | None = None
+    # Existing clusters only: the registry the cluster pulls task images from (clouds create one).
+    image_registry: str | None = None
     teams: list[Team] = Field(min_length=1)
     default_team: str | None = None
     gpu_pools: list[GpuPool] = []
@@ -164,6 +166,9 @@ class StackConfig(FrozenModel):
             errors.append(
                 "object_store.endpoint: None is not allowed with mode='external'; allowed: an S3 URL"
             )
+        if self.image_registry is not None and self.cloud != "existing":
+            errors.append(f"image_registry: {self.image_registry!r} is only for cloud='existing'; "
+                          "allowed: unset (aws creates an ECR repository, gcp an Artifact Registry)")
         if self.environment == "prod":
             errors.extend(self._prod_errors())
         if errors:

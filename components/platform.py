@@ -18,6 +18,7 @@ from components.cluster import Cluster
 from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 from components.gpu_pools import GPU_OPERATOR_NAMESPACE, GpuPools
 from components.identity import WorkflowIdentity
+from components.image_registry import ImageRegistry
 from components.metadata_db import MetadataDb
 from components.monitoring import Monitoring
 from components.object_store import ObjectStore
@@ -66,6 +67,7 @@ class Platform(pulumi.ComponentResource):
             )  # fmt: skip
             for t in cfg.teams
         ]
+        registry = ImageRegistry("registry", cfg, _image_pullers(cfg, cluster, identity), opts=child)
         db = MetadataDb("metadata", cfg, cluster, store=store, opts=child)
         gpus = GpuPools("gpu", cfg, cluster, opts=child)
         argo = ArgoWorkflows("argo", cfg, cluster.provider, store, db, teams, opts=child)
@@ -90,8 +92,20 @@ class Platform(pulumi.ComponentResource):
                 "argo_server_url": argo.server_url,
                 "team": team.name,
             }
+            if registry.url is not None:
+                profile["image_registry"] = registry.url
             if store.endpoint is not None:
                 profile["artifact_endpoint"] = store.endpoint
             self.team_profiles[team.name] = profile
         self.profile = self.team_profiles[cfg.primary_team.name]
         self.register_outputs({"profile": self.profile})
+
+
+def _image_pullers(cfg: StackConfig, cluster: Cluster, identity: WorkflowIdentity) -> list[pulumi.Input[str]]:
+    """Who may pull task images: the nodes' identity (the kubelet pulls) and the workflow identity."""
+    if cfg.cloud == "aws":
+        return [cluster.aws.node_role_arn, identity.role.arn]
+    if cfg.cloud == "gcp":
+        nodes = cluster.gcp.node_service_account.apply(lambda email: f"serviceAccount:{email}")
+        return [nodes, identity.account.member]
+    return []

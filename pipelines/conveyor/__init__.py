@@ -29,8 +29,10 @@ def run(pipeline_func: Any, arguments: dict[str, Any] | None = None, **options: 
     check_may_start_run()
     from conveyor.executor.run import LocalRunner, RunOptions
 
+    func = getattr(pipeline_func, "python_func", None) or pipeline_func
+    if not hasattr(pipeline_func, "pipeline_spec") and hasattr(pipeline_func, "as_pipeline"):
+        pipeline_func = pipeline_func.as_pipeline()  # a component runs as a one-task pipeline, as in kfp
     spec = pipeline_func.pipeline_spec
-    func = getattr(pipeline_func, "python_func", pipeline_func)
     try:
         preload = [inspect.getfile(func)]
     except (TypeError, OSError):

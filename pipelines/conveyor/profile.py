@@ -57,6 +57,8 @@ class Profile(BaseModel):
     artifact_root: str
     metadata_url: SecretStr
     pushgateway_url: str | None = None
+    # Where `conveyor image build --push` sends task images and where the compiler names them from.
+    image_registry: str | None = None
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 
     @field_validator("artifact_root")

@@ -118,3 +118,54 @@ def write_archive(spec: ImageSpec, out: Path) -> Path:
             tar.addfile(info, io.BytesIO(data))
     tmp.replace(out)
     return out
+
+
+# -- reading: checks any OCI archive (these, and the task images `conveyor image build` writes) --
+_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArchiveImage:
+    """What an OCI archive holds: its ref names, the image config and the layer sizes."""
+
+    names: list[str]
+    config: dict
+    layer_sizes: list[int]
+    members: set[str]
+
+
+def read_archive(path: Path) -> ArchiveImage:
+    """Parse an OCI image-layout tar and verify every blob it points to exists with its digest.
+
+    Raises ``ValueError`` naming the missing or mismatching member."""
+    with tarfile.open(path) as tar:
+        members = {m.name.removeprefix("./") for m in tar.getmembers()}
+
+        def blob(digest: str) -> bytes:
+            name = "blobs/" + digest.replace(":", "/")
+            if name not in members:
+                raise ValueError(f"{path}: {name} is referenced but not in the archive")
+            member = tar.getmember(name if name in tar.getnames() else "./" + name)
+            data = tar.extractfile(member).read()
+            if _digest(data) != digest:
+                raise ValueError(f"{path}: {name} does not match its digest")
+            return data
+
+        for required in ("oci-layout", "index.json"):
+            if required not in members:
+                raise ValueError(f"{path}: no {required}; not an OCI image layout")
+        index = json.loads(tar.extractfile(tar.getmember(
+            "index.json" if "index.json" in tar.getnames() else "./index.json")).read())
+        desc = index["manifests"][0]
+        manifest = json.loads(blob(desc["digest"]))
+        if manifest.get("mediaType", _MANIFEST) != _MANIFEST:
+            raise ValueError(f"{path}: manifest media type {manifest.get('mediaType')!r} is not {_MANIFEST}")
+        config = json.loads(blob(manifest["config"]["digest"]))
+        sizes = [len(blob(layer["digest"])) for layer in manifest["layers"]]
+        names = [d.get("annotations", {}).get("io.containerd.image.name")
+                 or d.get("annotations", {}).get("org.opencontainers.image.ref.name", "") for d in index["manifests"]]
+        return ArchiveImage(names, config, sizes, members)

@@ -104,3 +104,17 @@ CLUSTER_DOMAIN = "cluster.local"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+
+# Argo Workflows: v4.0.5 is the newest v4 the Go module proxy serves here (v4.1.x is not available);
+# the project's JSON schema is v4.1.2's, a superset of every field the compiler emits.
+# Built by argo_build.py (the CLI embeds ui/dist, so it builds from a patched copy of the module).
+ARGO = GoComponent(
+    name="argo",
+    module="github.com/argoproj/argo-workflows/v4",
+    version="v4.0.5",
+    binaries={f"github.com/argoproj/argo-workflows/v4/cmd/{b}": b for b in ("workflow-controller", "argoexec", "argo")},
+    ldflags_x={f"github.com/argoproj/argo-workflows/v4.{k}": "{version}" for k in ("version", "gitTag", "gitCommit")}
+    | {"github.com/argoproj/argo-workflows/v4.gitTreeState": "clean"},
+)
+# The executor image the controller is told to use (imported with `ctr -n k8s.io images import`).
+ARGOEXEC_IMAGE = f"conveyor.local/argoexec:{ARGO.version}"

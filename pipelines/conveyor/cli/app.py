@@ -59,8 +59,10 @@ def main_options(debug: Annotated[bool, typer.Option("--debug", help="Show trace
 
 
 from conveyor.cli import cluster_cmds as _cluster  # noqa: E402,F401
+from conveyor.cli import image_cmds as _image  # noqa: E402,F401
 from conveyor.cli import local_cmds as _local  # noqa: E402,F401  (registers commands)
 from conveyor.cli import platform_cmds as _platform  # noqa: E402,F401
+from conveyor.cli import ui_cmds as _ui  # noqa: E402,F401
 
 
 def main() -> None:

@@ -57,13 +57,16 @@ def _texts(arguments: dict[str, Any]) -> dict[str, str]:
 def compile_cmd(
     target: Target, profile: ProfileOpt = None, stack: StackOpt = None, param: Params = [],  # noqa: B006
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the YAML here (default: stdout).")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="Task image (default: the one `conveyor image "
+                                              "build` names under the profile's image_registry).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compile a pipeline to an Argo Workflow manifest (schema-valid YAML)."""
     from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 
     spec, bound = _load(target, param)
-    manifest = compile_workflow(spec, _profile(profile, stack, required=False), CompileOptions(arguments=_texts(bound)))
+    options = CompileOptions(arguments=_texts(bound), image=image)
+    manifest = compile_workflow(spec, _profile(profile, stack, required=False), options)
     text = to_yaml(manifest)
     if output is not None:
         output.write_text(text)

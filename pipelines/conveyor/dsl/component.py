@@ -113,6 +113,16 @@ class PythonComponent:
         state.add_task(task)
         return task
 
+    def as_pipeline(self) -> Any:
+        """This component as a one-task pipeline (what kfp compiles when given a component)."""
+        from conveyor.dsl.container import one_task_pipeline
+
+        return one_task_pipeline(self)
+
+    def __conveyor_spec__(self, pipeline_parameters: dict[str, Any] | None = None) -> Any:
+        """The IR `conveyor.compiler.Compiler` compiles (duck-typed: the compiler never imports the DSL)."""
+        return self.as_pipeline().__conveyor_spec__(pipeline_parameters)
+
     def __repr__(self) -> str:
         return f"<component {self.name}>"
 

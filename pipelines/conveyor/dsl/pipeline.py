@@ -134,6 +134,10 @@ class Pipeline:
         )
         return validate(spec)
 
+    def __conveyor_spec__(self, pipeline_parameters: dict[str, Any] | None = None) -> PipelineSpec:
+        """The IR with `pipeline_parameters` as new input defaults (kfp's `compile(..., pipeline_parameters=)`)."""
+        return self.pipeline_spec.with_defaults(pipeline_parameters or {})
+
     def __call__(self, *args: Any, **kwargs: Any) -> SubPipelineTask:
         state = current_state()
         if state is None:

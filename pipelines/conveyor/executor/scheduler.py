@@ -27,6 +27,7 @@ from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
 from conveyor.runtime.loader import preload_items
+from conveyor.runtime.logs import persist_log
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.runtime.protocol.gate import CacheGate, Claimed, Decision, Hit
 from conveyor.runtime.protocol.keys import task_key
@@ -328,6 +329,8 @@ class Scheduler:
         rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
         usage = Usage(rss, event.cpu_s)
         result = TaskResult.read(run.paths.result)
+        persist_log(self.store, self.artifacts, self.graph.run_id, inst.id, inst.attempt_offset + inst.attempts,
+                    run.paths.log)
         if classify_exit(event.code, event.signal, run.timed_out) is None and result and result.succeeded:
             if not self.failing:  # refill the freed slot first: what is queued does not depend on this task
                 self._launch()

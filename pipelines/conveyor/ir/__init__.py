@@ -15,6 +15,7 @@ from conveyor.ir.artifacts import (
     artifact_class,
 )
 from conveyor.ir.conditions import compare, evaluate
+from conveyor.ir.container import ContainerImplementation
 from conveyor.ir.errors import (
     ConditionEvaluationError,
     ConveyorError,
@@ -86,6 +87,7 @@ __all__ = [
     "ConditionEvaluationError",
     "ConditionGroup",
     "Constant",
+    "ContainerImplementation",
     "ConveyorError",
     "Dataset",
     "ExitHandlerGroup",

@@ -15,7 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import Frozen
+from conveyor.ir.container import ContainerImplementation
+from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
@@ -86,7 +89,7 @@ class ComponentSpec(Frozen):
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
-    implementation: PythonFunction
+    implementation: Annotated[PythonFunction | ContainerImplementation, Field(discriminator="kind")]
     base_image: str | None = None
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
@@ -197,6 +200,9 @@ class ExitHandlerGroup(Frozen):
 Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]
 
 
+_NO_KUBERNETES = KubernetesSettings().model_dump(mode="json")
+
+
 class PipelineSpec(Frozen):
     """A whole pipeline: inputs, outputs, components, a flat task map and the group tree."""
 
@@ -212,7 +218,11 @@ class PipelineSpec(Frozen):
     groups: dict[str, Group] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for task in data["tasks"].values():  # unset pod settings are left out: digests and manifests stay as before
+            if task.get("kubernetes") == _NO_KUBERNETES:
+                del task["kubernetes"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineSpec:
@@ -238,6 +248,9 @@ class PipelineSpec(Frozen):
         components = {}
         for name, component in self.components.items():
             impl = component.implementation
+            if not isinstance(impl, PythonFunction):
+                components[name] = component
+                continue
             module = None if (impl.module or "").startswith(LOCAL_MODULE_PREFIX) else impl.module
             components[name] = component.model_copy(
                 update={"implementation": impl.model_copy(update={"module_file": None, "module": module})})
@@ -245,6 +258,22 @@ class PipelineSpec(Frozen):
 
     def input(self, name: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.name == name), None)
+
+    def with_defaults(self, values: dict[str, Any]) -> PipelineSpec:
+        """This spec with `values` as the defaults of its parameter inputs; errors name the input."""
+        inputs = {i.name: i for i in self.inputs}
+        for name, value in values.items():
+            spec = inputs.get(name)
+            if spec is None or spec.kind != "parameter":
+                allowed = sorted(k for k, i in inputs.items() if i.kind == "parameter")
+                raise PipelineDefinitionError(
+                    f"pipeline {self.name!r}: pipeline_parameters names {name!r}, which is not a parameter input; "
+                    f"allowed: {allowed}")
+            if value is not None and not value_matches(spec.type, value):
+                raise PipelineDefinitionError(
+                    f"pipeline {self.name!r}: pipeline_parameters[{name!r}] = {value!r} is not a {spec.type}")
+            inputs[name] = spec.model_copy(update={"default": value, "has_default": True})
+        return self.model_copy(update={"inputs": tuple(inputs.values())}) if values else self
 
     def component_of(self, task: str) -> ComponentSpec:
         return self.components[self.tasks[task].component]

@@ -46,6 +46,9 @@ def _aws(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "arn": f"arn:aws:s3:::{bucket}",
             "bucketDomainName": f"{bucket}.s3.amazonaws.com",
         }
+    elif token == "aws:ecr/repository:Repository":
+        repo = inputs.get("name", name)
+        out |= {"name": repo, "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}"}
     elif token == "aws:kms/key:Key":
         out |= {"keyId": f"key-{name}"}
     elif token == "aws:iam/role:Role":

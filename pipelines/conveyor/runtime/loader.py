@@ -119,6 +119,8 @@ _PRELOADS: dict[str, list[str]] = {}
 
 def preload_items(impl: PythonFunction) -> list[str]:
     """What a warm worker should import before forking this component: its file and its imports."""
+    if not isinstance(impl, PythonFunction):  # a container component imports nothing here
+        return []
     key = f"{impl.module_file}|{impl.source_digest}"
     if key not in _PRELOADS:
         _PRELOADS[key] = ([impl.module_file] if impl.module_file else []) + imports_of(impl.source)
@@ -132,6 +134,9 @@ def find_pipeline(path: str | Path, name: str | None = None) -> Any:
     # an AttributeError raised by a pipeline's body would hide the pipeline instead of surfacing
     found = {k: v for k, v in vars(module).items() if not isinstance(v, type) and hasattr(type(v), "pipeline_spec")}
     if name is not None:
+        named = getattr(module, name, None)
+        if name not in found and hasattr(named, "as_pipeline"):  # FILE:COMPONENT runs a one-task pipeline
+            return named.as_pipeline()
         if name not in found:
             raise PipelineDefinitionError(
                 f"{path}: no pipeline named {name!r}; pipelines in this file: {', '.join(sorted(found)) or '(none)'}")

@@ -19,8 +19,9 @@ from typing import Any
 
 from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
-from conveyor.ir.spec import InputSpec, OutputSpec
+from conveyor.ir.spec import InputSpec, OutputSpec, PythonFunction
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
+from conveyor.runtime.container import run_container
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
@@ -176,13 +177,14 @@ def execute(request: TaskRequest) -> tuple[int, TaskResult]:
     mark_task_process()  # before the user's module is imported: a task never starts a run
     try:
         ctx = TaskContext(request)
-        func = resolve_function(ctx.component.implementation)
+        impl = ctx.component.implementation
+        func = resolve_function(impl) if isinstance(impl, PythonFunction) else None
         outputs: dict[str, Any] = {}
         kwargs = ctx.kwargs(outputs)
         (ctx.workdir / "outputs").mkdir(parents=True, exist_ok=True)
         set_task_root(str(ctx.workdir / "outputs"))
         try:
-            returned = func(**kwargs)
+            returned = func(**kwargs) if func else run_container(ctx.component, kwargs, outputs, request.model_dump(mode="json"))
         finally:
             set_task_root(None)
         params, arts = ctx.collect(returned, outputs)

@@ -163,31 +163,6 @@ def test_env_secrets_node_selector_and_tolerations(profile, options):
     ]
 
 
-def test_install_prelude_and_pip_cache(profile, options):
-    wf = compile_workflow(
-        FEATURES["packages"].pipeline_spec, profile, replace(options, pip_cache_claim="pip-cache")
-    )
-    fit = templates(wf)["fit-sklearn"]
-    assert fit["container"]["image"] == "python:3.12-slim"
-    assert fit["container"]["command"] == ["sh", "-c"]
-    script = fit["container"]["args"][0]
-    assert (
-        "scikit-learn==1.5.0 'pandas>=2'" in script and 'exec python -m conveyor.runtime.pod "$@"' in script
-    )
-    assert fit["container"]["volumeMounts"] == [
-        {"name": "conveyor-pip-cache", "mountPath": "/conveyor/pip-cache"}
-    ]
-    assert wf["spec"]["volumes"] == [
-        {"name": "conveyor-pip-cache", "persistentVolumeClaim": {"claimName": "pip-cache"}}
-    ]
-    plain = templates(compile_workflow(FEATURES["basic_dag"].pipeline_spec, profile, options))["train"]
-    assert plain["container"]["command"] == ["python", "-m", "conveyor.runtime.pod"]
-    never = templates(
-        compile_workflow(FEATURES["packages"].pipeline_spec, profile, replace(options, install="never"))
-    )
-    assert never["fit-sklearn"]["container"]["command"] == ["python", "-m", "conveyor.runtime.pod"]
-
-
 def test_subpipeline_tasks_are_inlined(profile, options):
     wf = compiled("subpipeline", profile, options)
     root = dag_tasks(wf, "subpipeline")

@@ -80,24 +80,20 @@ def test_decoration_errors_name_component_and_argument():
     def no_hint(x):
         return x
 
-    def bare_artifact(d: dsl.Dataset):
-        pass
-
     def bad_default(x: int = "3"):
         pass
 
     def output_param(x: dsl.Output[int]):
         pass
 
-    def returns_artifact() -> dsl.Model:
+    def returns_artifacts() -> list[dsl.Model]:  # a plain `-> dsl.Model` is kfp's pythonic artifact
         pass
 
     cases = [
         (no_hint, "argument 'x'", "no type annotation"),
-        (bare_artifact, "argument 'd'", "Input[Dataset] or Output[Dataset]"),
         (bad_default, "argument 'x'", "default '3' is not a int"),
         (output_param, "argument 'x'", "OutputPath"),
-        (returns_artifact, "argument 'return'", "Output[...]"),
+        (returns_artifacts, "argument 'return'", "dsl.Collected"),
     ]
     for func, where, what in cases:
         with pytest.raises(PipelineDefinitionError) as info:

@@ -21,7 +21,8 @@ def count(n: int) -> int:
 
 @dsl.component
 def make(out: Output[Dataset]):
-    open(out.path, "w").write("x")
+    with open(out.path, "w") as fh:
+        fh.write("x")
 
 
 def _build(func):

@@ -56,3 +56,17 @@ def test_one_of_picks_the_branch_that_ran(heads, expected, run_file, tmp_path):
     assert result.outputs == {"Output": expected}
     skipped = {t.task for t in result.tasks if t.status == "skipped"}
     assert skipped == ({"on-tails", "write-2"} if heads else {"on-heads", "write"})
+
+
+def test_collected_artifacts_fan_in_to_a_list_input(run_file, tmp_path):
+    """kfp compiles Collected artifacts into an artifact list input (its local runner cannot run
+    ParallelFor fan-in); conveyor hands the component every iteration's artifact, in loop order."""
+    pytest.importorskip("kfp")
+    path = fixture("collected_artifacts.py")
+    assert only_imports_mention_conveyor(path)
+    compiled = kfp_compile(path, tmp_path)
+    merge_inputs = compiled["components"]["comp-merge"]["inputDefinitions"]["artifacts"]["shards"]
+    assert merge_inputs["isArtifactList"] is True
+    result = run_file(path, name="collected_pipeline")
+    assert result.succeeded, result.error
+    assert result.outputs == {"Output": "shard-0,shard-1,shard-2"}

@@ -64,7 +64,7 @@ def test_pod_spec_matches_kfp_platform_spec(tmp_path):
     dag_task = next(t for t in compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec)["spec"]
                     ["templates"] if "dag" in t)["dag"]["tasks"][0]
     passed = {p["name"]: p["value"] for p in dag_task["arguments"]["parameters"]}
-    assert passed[param] == "{{workflow.parameters.%s}}" % pvc["pvcNameParameter"]["componentInputParameter"]
+    assert passed[param] == "{{workflow.parameters." + pvc["pvcNameParameter"]["componentInputParameter"] + "}}"
     assert pod["nodeSelector"] == kfp["nodeSelector"]["labels"]
     assert pod["tolerations"] == kfp["tolerations"]
     assert pod["container"]["imagePullPolicy"] == kfp["imagePullPolicy"]

@@ -23,7 +23,8 @@ def _profile_file(tmp_path: Path, cluster) -> Path:
     path = tmp_path / "profile.json"
     path.write_text(json.dumps({"profile": {"cloud": "aws", "environment": "dev", "namespace": "ml",
                                             "artifact_root": cluster.artifact_root,
-                                            "metadata_url": cluster.metadata_url}}))
+                                            "metadata_url": cluster.metadata_url,
+                                            "image_registry": "registry.test/conveyor"}}))
     return path
 
 

@@ -33,7 +33,7 @@ def test_notify_is_an_exit_task_whose_spec_holds_only_the_reference():
 
 def test_notify_compiles_to_on_exit_with_secret_env():
     opts = CompileOptions(
-        run_id="r1", spec_uri="s3://b/s.json", secret_env={"SLACK_WEBHOOK_URL": "notify/slack"}
+        run_id="r1", spec_uri="s3://b/s.json", image="registry.test/conveyor-task:t", secret_env={"SLACK_WEBHOOK_URL": "notify/slack"}
     )
     wf = compile_workflow(notified.pipeline_spec, None, opts)
     assert wf["spec"]["onExit"] == "exit-handler"

@@ -134,7 +134,8 @@ class Cluster:
     @property
     def profile(self) -> Profile:
         return Profile(cloud="aws", environment="test", artifact_root=self.artifact_root,
-                       metadata_url=self.metadata_url, namespace="ml")
+                       metadata_url=self.metadata_url, namespace="ml",
+                       image_registry="registry.test/conveyor")
 
     def store(self):
         return open_metadata_store(self.metadata_url)

@@ -1,7 +1,7 @@
 """Compile options and the compile error.
 
-Everything the IR does not say but a cluster needs - the default image, how the
-pod gets the spec, pip caching, pod GC, secrets - is an explicit, typed option
+Everything the IR does not say but a cluster needs - the task image, how the
+pod gets the spec, pod GC, secrets - is an explicit, typed option
 here rather than a hidden default inside the mapping code, so the launcher and
 `conveyor compile` pass the same knobs and golden files pin their effect.
 """
@@ -12,10 +12,9 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 LABEL_PREFIX = "conveyor.dev"
-DEFAULT_IMAGE = "python:3.11-slim"
+RUNTIME_DIST = "conveyor-ml"
 RUNTIME_MODULE = "conveyor.runtime.pod"
 OUTPUTS_DIR = "/tmp/conveyor/outputs"
 SPEC_ENV = "CONVEYOR_SPEC"
@@ -48,6 +47,32 @@ class SecretKeyRef:
 
 
 @dataclass(frozen=True)
+class PinnedInstall:
+    """Opt-in only: pods ``pip install`` the runtime at start, from this index at this exact version.
+
+    The default is a built task image with nothing installed at pod start. An unpinned
+    ``pip install conveyor-ml`` would run whatever any index serves under that name in every pod,
+    so the index and an exact version are both required."""
+
+    index_url: str
+    version: str
+
+    def __post_init__(self) -> None:
+        from packaging.version import InvalidVersion, Version
+
+        if not re.match(r"^https?://[^\s/]+", self.index_url or ""):
+            raise CompileError(f"pinned install: index_url {self.index_url!r} must be an http(s):// URL of a package index")
+        try:
+            Version(self.version)
+        except InvalidVersion:
+            raise CompileError(f"pinned install: version {self.version!r} is not an exact version like '0.1.0'") from None
+
+    @property
+    def requirement(self) -> str:
+        return f"{RUNTIME_DIST}[pod]=={self.version}"
+
+
+@dataclass(frozen=True)
 class CompileOptions:
     """How to turn one PipelineSpec into one Workflow.
 
@@ -55,11 +80,12 @@ class CompileOptions:
     * ``spec_uri``: where the launcher uploaded the spec JSON (``s3://``/``gs://``/``file://``);
       None embeds it (gzip+base64) as the workflow parameter ``conveyor-spec``, passed to pods in
       ``$CONVEYOR_SPEC``. Embedding keeps the manifest self-contained; a URI keeps it small.
-    * ``install``: ``auto`` runs the pip prelude only for components with ``packages_to_install``
-      or a custom ``base_image``; ``always``/``never`` force it. Images built with conveyor and the
-      packages preinstalled set ``CONVEYOR_PREINSTALLED=1`` and skip it at run time.
-    * ``conveyor_requirement``: what the prelude installs when ``import conveyor`` fails.
-    * ``pip_cache_claim``: a PersistentVolumeClaim mounted as the pip cache (None: no shared cache).
+    * ``image``: the task image of every component without its own ``base_image``; None names the one
+      ``conveyor image build`` makes for this pipeline: ``<profile image_registry>/conveyor-task:<tag>``
+      (``conveyor.images.naming``). Neither an image nor a registry is a CompileError.
+    * ``pinned_install``: opt-in prelude that pip-installs the runtime and ``packages_to_install`` at pod
+      start from a named index at an exact version (needs ``image``, e.g. a plain Python image).
+    * ``pip_cache_claim``: with ``pinned_install``, a PersistentVolumeClaim mounted as the pip cache.
     * ``metadata_secret``: the Secret key holding the metadata DB URL (never inlined).
     * ``secret_env``: extra env vars for every pod from Secrets, e.g. ``{"SLACK_WEBHOOK_URL": "notify/slack"}``.
     * ``arguments``: pipeline parameter values (text form) overriding the spec defaults.
@@ -71,10 +97,9 @@ class CompileOptions:
     """
 
     run_id: str | None = None
-    default_image: str = DEFAULT_IMAGE
+    image: str | None = None
     spec_uri: str | None = None
-    install: Literal["auto", "always", "never"] = "auto"
-    conveyor_requirement: str = "conveyor-ml"
+    pinned_install: PinnedInstall | None = None
     pip_cache_claim: str | None = None
     metadata_secret: str = "conveyor-metadata/url"
     secret_env: Mapping[str, str] = field(default_factory=dict)

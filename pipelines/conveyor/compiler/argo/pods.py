@@ -29,7 +29,7 @@ from conveyor.compiler.argo.options import (
     SecretKeyRef,
 )
 from conveyor.compiler.argo.placement import Placement
-from conveyor.ir import ComponentSpec, TaskSpec
+from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec
 
 TASK_PARAM = "conveyor-task"
 PIP_CACHE_VOLUME = "conveyor-pip-cache"
@@ -43,6 +43,7 @@ class PodContext:
     spec_ref: str
     run_id: str
     env: tuple[m.EnvVar, ...]
+    image: str | None  # the pipeline's task image; components with a base_image run their own
 
 
 def cpu_quantity(cores: float) -> str:
@@ -121,23 +122,15 @@ def retry_strategy(task: TaskSpec, placement: Placement) -> m.RetryStrategy | No
     )
 
 
-def install_prelude(component: ComponentSpec, options: CompileOptions, image: str) -> str | None:
-    """The shell run before the runtime when the image may lack conveyor or the packages."""
-    needed = options.install == "always" or (
-        options.install == "auto" and (component.packages_to_install or image != options.default_image)
-    )
-    if not needed or options.install == "never":
+def install_prelude(component: ComponentSpec, options: CompileOptions) -> str | None:
+    """The shell run before the runtime, only under the explicit ``pinned_install`` opt-in: the
+    runtime at its exact version and the component's packages, all from the one named index."""
+    pinned = options.pinned_install
+    if pinned is None:
         return None
-    pip = "python -m pip install --quiet --disable-pip-version-check --no-input"
-    lines = [
-        "set -e",
-        'if [ "${CONVEYOR_PREINSTALLED:-0}" != "1" ]; then',
-        f"  python -c 'import conveyor' 2>/dev/null || {pip} {shlex.quote(options.conveyor_requirement)}",
-    ]
-    if component.packages_to_install:
-        lines.append(f"  {pip} {' '.join(shlex.quote(p) for p in component.packages_to_install)}")
-    lines += ["fi", f'exec python -m {RUNTIME_MODULE} "$@"']
-    return "\n".join(lines)
+    pip = f"python -m pip install --quiet --disable-pip-version-check --no-input --index-url {shlex.quote(pinned.index_url)}"
+    packages = " ".join(shlex.quote(p) for p in (pinned.requirement, *component.packages_to_install))
+    return "\n".join(["set -e", f"{pip} {packages}", f'exec python -m {RUNTIME_MODULE} "$@"'])
 
 
 def container_template(
@@ -152,7 +145,7 @@ def container_template(
 ) -> m.Template:
     """The Argo template running ``component`` with ``task``'s settings."""
     what = f"task {task.name!r}"
-    image = component.base_image or ctx.options.default_image
+    image = component.base_image or ctx.image
     args = [
         "--spec", ctx.spec_ref,
         "--task", expr(f"inputs.parameters.{TASK_PARAM}"),
@@ -167,7 +160,7 @@ def container_template(
         args.append("--no-cache")
     if final_status:
         args += ["--workflow-failures", "{{workflow.failures}}"]
-    prelude = install_prelude(component, ctx.options, image)
+    prelude = install_prelude(component, ctx.options)
     if prelude:
         command, args = ["sh", "-c"], [prelude, "conveyor-pod", *args]
     else:
@@ -180,6 +173,8 @@ def container_template(
     extra = pod_volumes(kube)
     env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())] + extra.env
     mounts = list(extra.mounts)
+    if isinstance(component.implementation, ContainerImplementation):  # the pod is the image: run its command here
+        env.append(m.EnvVar(name="CONVEYOR_CONTAINER_ENGINE", value="host"))
     if ctx.options.pip_cache_claim and prelude:
         env.append(m.EnvVar(name="PIP_CACHE_DIR", value=PIP_CACHE_PATH))
         mounts.append(m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH))

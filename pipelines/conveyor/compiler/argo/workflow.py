@@ -15,6 +15,7 @@ from typing import Any
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.conditions import when_expression
+from conveyor.compiler.argo.images import ImageConfigError, task_image
 from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_PIPELINE,
@@ -73,9 +74,24 @@ class _Builder:
             for gid, g in spec.groups.items()
             if isinstance(g, ParallelForGroup)
         }
-        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()))
+        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._image())
 
     # -- environment -----------------------------------------------------------------------------
+    def _image(self) -> str | None:
+        """The task image of components without a ``base_image``: explicit, or the one ``conveyor image
+        build`` names for this pipeline under the profile's ``image_registry``. None only if unused."""
+        if self.options.image:
+            return self.options.image
+        if all(c.base_image for c in self.spec.components.values()):
+            return None
+        if self.options.pinned_install is not None:
+            raise CompileError(f"pipeline {self.spec.name!r}: pinned_install needs an explicit image "
+                               "(e.g. a Python image with pip) to install into")
+        try:
+            return task_image(self.spec, getattr(self.profile, "image_registry", None))
+        except ImageConfigError as exc:
+            raise CompileError(str(exc)) from None
+
     def _spec_ref(self) -> str:
         return self.options.spec_uri or f"env:{SPEC_ENV}"
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from conveyor.stores.metadata.browse import RunBrowser
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 TaskStatus = Literal["pending", "running", "succeeded", "cached", "skipped", "failed"]
@@ -381,6 +384,10 @@ class MetadataStore(abc.ABC):
         """Everything a successful attempt records, all or nothing: output artifacts and lineage, input
         lineage, metrics, the attempt's end, the cache entry, the task row (succeeded, plus
         `task_fields` such as duration and cost) and the release of the compute lease `(key, owner)`."""
+
+    def browser(self) -> RunBrowser:
+        """The explorer's read side: summary columns, keyset pages (stores/metadata/browse.py)."""
+        raise NotImplementedError(f"{type(self).__name__} has no run browser")
 
     # -- checks and lifecycle -------------------------------------------------------------------
     @abc.abstractmethod

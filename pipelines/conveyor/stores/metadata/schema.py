@@ -134,6 +134,7 @@ metrics = Table(
     Column("value", Float, nullable=False),
     Column("created_at", Float, nullable=False),
     ForeignKeyConstraint(["run_id", "task_id"], ["tasks.run_id", "tasks.task_id"], ondelete="CASCADE"),
+    Index(None, "name", "run_id"),  # the explorer's metric menu and sort-by-metric
 )
 
 cache_entries = Table(

@@ -59,6 +59,11 @@ class SqlMetadataStore(MetadataStore):
     def __repr__(self) -> str:
         return f"SqlMetadataStore({self.url!r})"
 
+    def browser(self):
+        from conveyor.stores.metadata.browse_sql import SqlRunBrowser
+
+        return SqlRunBrowser(self._tx)
+
     @property
     def engine(self):
         return self._tx.engine

@@ -1,0 +1,189 @@
+"""Run explorer speed at 10,000 runs of 20 tasks, SQLite and Postgres (issue 15).
+
+Seeds the store with Core inserts (the explorer's reads are what is measured, not the writes), then
+times the server side of each page through the ASGI app in-process (median and p99 of N requests),
+and the first contentful paint of a real 1,000-item-loop run page in headless Chromium.
+Goal: every page under 300 ms server time at 10k runs.
+
+    .venv/bin/python bench/bench_ui.py [--runs 10000] [--repeat 30] [--no-postgres] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "pipelines")]
+
+from bench.common import emit, machine, median, percentile  # noqa: E402
+
+LOOP = """
+from conveyor import dsl
+
+@dsl.component
+def one(x: int) -> int:
+    return x
+
+@dsl.pipeline(name="wide")
+def wide(items: list = list(range(1000))) -> None:
+    with dsl.ParallelFor(items) as item:
+        one(x=item)
+"""
+
+
+def seed(store, n_runs: int, tasks_per_run: int = 20) -> None:
+    from conveyor.stores.metadata.schema import metrics, runs, tasks
+
+    rnd = random.Random(7)
+    spec = '{"name": "bench"}'
+    t0 = time.time() - n_runs * 60
+    run_rows, task_rows, metric_rows = [], [], []
+    for i in range(n_runs):
+        rid = f"bench-{i:06d}"
+        created = t0 + i * 60
+        status = rnd.choice(["succeeded"] * 8 + ["failed", "running"])
+        run_rows.append(dict(
+            run_id=rid, pipeline_name=f"pipe-{i % 5}", pipeline_digest="sha256:" + "0" * 64, spec_json=spec,
+            arguments_json=json.dumps({"lr": rnd.choice([0.1, 0.01, 0.001]), "depth": rnd.randint(2, 9)},
+                                      sort_keys=True),
+            profile_name="local", labels_json=json.dumps({"team": f"t{i % 3}"}), status=status,
+            error="boom" if status == "failed" else None, outputs_json="{}", created_at=created,
+            started_at=created, ended_at=None if status == "running" else created + rnd.uniform(5, 500)))
+        for j in range(tasks_per_run):
+            task_rows.append(dict(
+                run_id=rid, task_id=f"t{j}", task_name=f"t{j}", status="succeeded", created_at=created + j,
+                updated_at=created + j, duration_s=1.0, cost_usd=rnd.uniform(0, 0.01)))
+        metric_rows.append(dict(run_id=rid, task_id="t19", name="acc", value=rnd.random(), created_at=created))
+    with store.engine.begin() as conn:
+        for table, rows in ((runs, run_rows), (tasks, task_rows), (metrics, metric_rows)):
+            for k in range(0, len(rows), 5000):
+                conn.execute(table.insert(), rows[k:k + 5000])
+
+
+PAGES = {
+    "runs (newest first)": "/",
+    "page 50 (keyset cursor)": None,  # filled in: follows `next` 50 times
+    "filter pipeline+status": "/?pipeline=pipe-3&status=succeeded",
+    "filter param lr=0.01": "/?param=lr%3D0.01",
+    "filter tag team=t1": "/?tag=team%3Dt1",
+    "filter last 24h": "/?since=24h",
+    "sort by duration": "/?sort=duration",
+    "sort by cost": "/?sort=cost",
+    "sort by metric acc": "/?sort=metric:acc&order=desc",
+    "compare 100 runs": "/compare?pipeline=pipe-1&limit=100",
+}
+
+
+def measure(store, artifacts, repeat: int, loop_run: str | None) -> dict:
+    import re
+
+    from starlette.testclient import TestClient
+
+    from conveyor.ui import create_app
+
+    client = TestClient(create_app(store, artifacts))
+    url = "/"
+    for _ in range(50):
+        m = re.search(r'id="next" href="([^"]+)"', client.get(url).text)
+        if m is None:
+            break
+        url = "/" + m.group(1).replace("&amp;", "&")
+    pages = dict(PAGES, **{"page 50 (keyset cursor)": url})
+    if loop_run:
+        pages["run page, 1,000-item loop"] = f"/runs/{loop_run}"
+    out = {}
+    for name, target in pages.items():
+        assert client.get(target).status_code == 200, target
+        samples = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            client.get(target)
+            samples.append((time.perf_counter() - t) * 1000)
+        out[name] = {"median_ms": round(median(samples), 1), "p99_ms": round(percentile(samples, 99), 1)}
+    return out
+
+
+def first_paint(store, artifacts, run_id: str) -> float | None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return None
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from conveyor.ui import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(store, artifacts), host="127.0.0.1", port=0,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    samples = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        for _ in range(5):
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/runs/{run_id}", wait_until="load")
+            fcp = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
+            if fcp is not None:
+                samples.append(fcp)
+            page.close()
+        browser.close()
+    server.should_exit = True
+    thread.join(10)
+    return round(median(samples), 1) if samples else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    from conveyor.stores.artifacts import open_artifact_store
+    from conveyor.stores.metadata import open_metadata_store
+
+    result: dict = {"machine": machine(), "runs": args.runs, "tasks_per_run": 20, "backends": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        home = Path(tmp) / "home"
+        pipe = Path(tmp) / "wide.py"
+        pipe.write_text(LOOP)
+        subprocess.run([sys.executable, "-m", "conveyor", "run", str(pipe)], check=True, capture_output=True,
+                       env={**os.environ, "CONVEYOR_HOME": str(home)}, timeout=600)
+        artifacts = open_artifact_store(str(home / "artifacts"))
+        store = open_metadata_store(f"sqlite:///{home / 'metadata.db'}")
+        loop_run = store.list_runs(limit=1)[0].run_id
+        seed(store, args.runs)
+        result["backends"]["sqlite"] = measure(store, artifacts, args.repeat, loop_run)
+        result["first_contentful_paint_ms_1000_item_loop"] = first_paint(store, artifacts, loop_run)
+        print(json.dumps(result["backends"]["sqlite"]), result["first_contentful_paint_ms_1000_item_loop"],
+              file=sys.stderr, flush=True)
+        store.close()
+        if not args.no_postgres:
+            from tests.services.postgres import _start_binaries
+
+            (Path(tmp) / "pg").mkdir()
+            server = _start_binaries(Path(tmp) / "pg")
+            try:
+                pg = open_metadata_store(server.url)
+                seed(pg, args.runs)
+                result["backends"]["postgres"] = measure(pg, artifacts, args.repeat, None)
+                pg.close()
+            finally:
+                server.stop("immediate")
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    main()

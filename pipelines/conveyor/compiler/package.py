@@ -1,0 +1,40 @@
+"""kfp's `compiler.Compiler().compile(pipeline_func, package_path, pipeline_parameters=...)`.
+
+The output is the Argo Workflow conveyor runs (YAML, or JSON when the path ends in `.json`); KFP's
+own pipeline IR is not written. The compiler never imports the DSL: it asks the object for its IR
+through the duck-typed `__conveyor_spec__(pipeline_parameters)` that pipelines and components have
+(a component compiles as a one-task pipeline, as in kfp).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conveyor.ir import PipelineDefinitionError, PipelineSpec
+
+
+def spec_of(pipeline_func: Any, pipeline_parameters: dict[str, Any] | None = None) -> PipelineSpec:
+    build = getattr(pipeline_func, "__conveyor_spec__", None)
+    if build is None:
+        raise PipelineDefinitionError(
+            f"Compiler().compile needs a @dsl.pipeline or a component, got {pipeline_func!r}")
+    return build(pipeline_parameters)
+
+
+class Compiler:
+    """Compiles a pipeline (or component) into an Argo Workflow package file."""
+
+    def compile(self, pipeline_func: Any, package_path: str, pipeline_name: str | None = None,
+                pipeline_parameters: dict[str, Any] | None = None, type_check: bool = True,
+                profile: Any | None = None) -> None:
+        from conveyor.compiler.argo import compile_workflow, to_yaml
+
+        spec = spec_of(pipeline_func, pipeline_parameters)
+        if pipeline_name:
+            spec = spec.model_copy(update={"name": pipeline_name})
+        manifest = compile_workflow(spec.portable(), profile)
+        path = Path(package_path)
+        text = json.dumps(manifest, indent=2) if path.suffix == ".json" else to_yaml(manifest)
+        path.write_text(text)

@@ -1,0 +1,1 @@
+"""Task images: `conveyor image build` (see build.py)."""

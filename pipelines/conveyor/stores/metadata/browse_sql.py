@@ -1,0 +1,197 @@
+"""RunBrowser over SQLAlchemy: the SQL behind the run explorer's lists, for SQLite and Postgres.
+
+Every query names the columns it needs (never `spec_json` or outputs), filters in SQL, and pages
+by key: `(sort value, run_id)` after the previous page's last row, so page 200 costs what page 1
+costs. JSON fields (arguments, labels) are read with each dialect's own JSON operator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, Text, and_, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+
+from conveyor.stores.metadata import rows
+from conveyor.stores.metadata.api import ArtifactRecord, NotFoundError
+from conveyor.stores.metadata.browse import (
+    ERROR_PREVIEW_CHARS,
+    RunBrowser,
+    RunFacts,
+    RunPage,
+    RunQuery,
+    RunSummary,
+    TaskSummary,
+    decode_cursor,
+    encode_cursor,
+)
+from conveyor.stores.metadata.schema import artifacts, metrics, runs, tasks
+
+_MISSING = -1.0e300  # where a sort key is unknown (no metric, still running): last when descending
+
+
+def json_text(conn: Connection, column, key: str):
+    """`column` (JSON text) → the value at top-level `key` as text, in this connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return cast(column, JSONB).op("->>")(key)
+    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return cast(func.json_extract(column, path), Text())
+
+
+def _cost():
+    return (select(func.coalesce(func.sum(tasks.c.cost_usd), 0.0)).where(tasks.c.run_id == runs.c.run_id)
+            .scalar_subquery())
+
+
+def _sort_key(sort: str):
+    if sort == "start":
+        return runs.c.created_at
+    if sort == "duration":
+        return func.coalesce(runs.c.ended_at - runs.c.started_at, _MISSING)
+    if sort == "cost":
+        return _cost()
+    name = sort.split(":", 1)[1]
+    best = (select(func.max(metrics.c.value)).where(metrics.c.run_id == runs.c.run_id, metrics.c.name == name)
+            .scalar_subquery())
+    return func.coalesce(best, _MISSING)
+
+
+def _filters(conn: Connection, q: RunQuery) -> list:
+    where = []
+    if q.pipeline is not None:
+        where.append(runs.c.pipeline_name == q.pipeline)
+    if q.status is not None:
+        where.append(runs.c.status == q.status)
+    if q.since is not None:
+        where.append(runs.c.created_at >= q.since)
+    if q.until is not None:
+        where.append(runs.c.created_at < q.until)
+    if q.tag is not None:
+        where.append(json_text(conn, runs.c.labels_json, q.tag[0]) == q.tag[1])
+    if q.param is not None:
+        where.append(json_text(conn, runs.c.arguments_json, q.param[0]) == q.param[1])
+    return where
+
+
+def runs_page(conn: Connection, query: RunQuery) -> RunPage:
+    q = query.checked()
+    key = _sort_key(q.sort).label("sort_value")
+    where = _filters(conn, q)
+    total = conn.execute(select(func.count()).select_from(runs).where(*where)).scalar_one()
+    stmt = select(
+        runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.profile_name, runs.c.labels_json,
+        func.substr(runs.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), runs.c.created_at,
+        runs.c.started_at, runs.c.ended_at, _cost().label("cost_usd"), key,
+    ).where(*where)
+    expr = key.element
+    if q.after is not None:
+        value, run_id = decode_cursor(q.after)
+        bound = literal(value, Float)
+        beyond = expr < bound if q.descending else expr > bound
+        stmt = stmt.where(or_(beyond, and_(expr == bound, runs.c.run_id > run_id)))
+    stmt = stmt.order_by(expr.desc() if q.descending else expr.asc(), runs.c.run_id).limit(q.limit + 1)
+    found = conn.execute(stmt).all()
+    more, found = len(found) > q.limit, found[: q.limit]
+    counts = _task_counts(conn, [r.run_id for r in found])
+    summaries = [_summary(r, counts.get(r.run_id, {})) for r in found]
+    last = found[-1] if found else None
+    cursor = encode_cursor(float(last.sort_value), last.run_id) if more and last is not None else None
+    return RunPage(summaries, cursor, int(total))
+
+
+def _summary(r: Any, counts: dict[str, int]) -> RunSummary:
+    sort_value = None if r.sort_value is None or float(r.sort_value) <= _MISSING else float(r.sort_value)
+    return RunSummary(
+        run_id=r.run_id, pipeline_name=r.pipeline_name, status=r.status, profile_name=r.profile_name,
+        labels=rows.loads(r.labels_json) or {}, error=r.error, created_at=r.created_at, started_at=r.started_at,
+        ended_at=r.ended_at, cost_usd=float(r.cost_usd or 0.0), sort_value=sort_value, task_counts=counts)
+
+
+def _task_counts(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, int]]:
+    if not run_ids:
+        return {}
+    stmt = (select(tasks.c.run_id, tasks.c.status, func.count()).where(tasks.c.run_id.in_(run_ids))
+            .group_by(tasks.c.run_id, tasks.c.status))
+    out: dict[str, dict[str, int]] = {}
+    for run_id, status, n in conn.execute(stmt):
+        out.setdefault(run_id, {})[status] = int(n)
+    return out
+
+
+def task_summaries(conn: Connection, run_id: str) -> list[TaskSummary]:
+    stmt = select(
+        tasks.c.task_id, tasks.c.task_name, tasks.c.status, tasks.c.started_at, tasks.c.ended_at,
+        tasks.c.duration_s, tasks.c.cost_usd, tasks.c.saved_s, tasks.c.cached_from_run, tasks.c.cached_from_task,
+        func.substr(tasks.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), tasks.c.updated_at,
+    ).where(tasks.c.run_id == run_id).order_by(tasks.c.created_at, tasks.c.task_id)
+    return [TaskSummary(**r._mapping) for r in conn.execute(stmt)]
+
+
+def run_facts(conn: Connection, run_ids: list[str]) -> list[RunFacts]:
+    if not run_ids:
+        return []
+    found = {r.run_id: r for r in conn.execute(
+        select(runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.arguments_json)
+        .where(runs.c.run_id.in_(run_ids)))}
+    values: dict[str, dict[str, float]] = {}
+    for run_id, name, value in conn.execute(
+            select(metrics.c.run_id, metrics.c.name, func.max(metrics.c.value))
+            .where(metrics.c.run_id.in_(run_ids)).group_by(metrics.c.run_id, metrics.c.name)):
+        values.setdefault(run_id, {})[name] = float(value)
+    return [RunFacts(i, found[i].pipeline_name, found[i].status, rows.loads(found[i].arguments_json) or {},
+                     values.get(i, {})) for i in dict.fromkeys(run_ids) if i in found]
+
+
+def schedule_firings(conn: Connection, label: str, per_schedule: int) -> dict[str, list[RunSummary]]:
+    value = json_text(conn, runs.c.labels_json, label)
+    stmt = select(
+        runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.profile_name, runs.c.labels_json,
+        func.substr(runs.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), runs.c.created_at, runs.c.started_at,
+        runs.c.ended_at, literal(0.0, Float).label("cost_usd"), runs.c.created_at.label("sort_value"),
+        value.label("schedule"),
+    ).where(value.is_not(None)).order_by(runs.c.created_at.desc()).limit(5000)
+    out: dict[str, list[RunSummary]] = {}
+    for r in conn.execute(stmt):
+        group = out.setdefault(r.schedule, [])
+        if len(group) < per_schedule:
+            group.append(_summary(r, {}))
+    return out
+
+
+class SqlRunBrowser(RunBrowser):
+    def __init__(self, transactor):
+        self._tx = transactor
+
+    def runs_page(self, query: RunQuery) -> RunPage:
+        return self._tx.read(lambda c: runs_page(c, query))
+
+    def task_summaries(self, run_id: str) -> list[TaskSummary]:
+        return self._tx.read(lambda c: task_summaries(c, run_id))
+
+    def run_facts(self, run_ids: list[str]) -> list[RunFacts]:
+        return self._tx.read(lambda c: run_facts(c, list(run_ids)))
+
+    def pipelines(self) -> list[str]:
+        return self._tx.read(lambda c: [r[0] for r in c.execute(
+            select(runs.c.pipeline_name).distinct().order_by(runs.c.pipeline_name))])
+
+    def metric_names(self, limit: int = 200) -> list[str]:
+        return self._tx.read(lambda c: [r[0] for r in c.execute(
+            select(metrics.c.name).distinct().order_by(metrics.c.name).limit(limit))])
+
+    def get_artifact(self, artifact_id: int) -> ArtifactRecord:
+        def read(c: Connection) -> ArtifactRecord:
+            row = c.execute(select(artifacts).where(artifacts.c.id == int(artifact_id))).first()
+            if row is None:
+                raise NotFoundError(f"artifact {artifact_id} does not exist in the metadata store")
+            return rows.artifact_record(row)
+        return self._tx.read(read)
+
+    def task_artifacts(self, run_id: str, task_id: str) -> list[ArtifactRecord]:
+        return self._tx.read(lambda c: [rows.artifact_record(r) for r in c.execute(
+            select(artifacts).where(artifacts.c.producer_run_id == run_id, artifacts.c.producer_task_id == task_id)
+            .order_by(artifacts.c.id))])
+
+    def schedule_firings(self, label: str = "schedule", per_schedule: int = 20) -> dict[str, list[RunSummary]]:
+        return self._tx.read(lambda c: schedule_firings(c, label, per_schedule))
