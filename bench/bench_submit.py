@@ -59,7 +59,7 @@ def seed(spec, store, artifacts, work: Path) -> None:
     """Cache entries for every task, keyed exactly as resolution will key them."""
     from conveyor.ir.graph import topological_order
     from conveyor.ir.values import Constant, TaskOutput
-    from conveyor.runtime.cachekey import task_cache_key
+    from conveyor.runtime.protocol.keys import task_key
     from conveyor.stores.metadata import CacheEntry
 
     outputs: dict[str, dict] = {}
@@ -93,7 +93,7 @@ def seed(spec, store, artifacts, work: Path) -> None:
         outputs[task] = out
         store.cache_put(
             CacheEntry(
-                key=task_cache_key(component, params, arts),
+                key=task_key(spec, task, params, arts),
                 outputs=out,
                 created_at=time.time(),
                 duration_s=1.0,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    from conveyor.executor.arguments import parse_cli_params
     from conveyor.executor.run import LocalRunner, RunOptions
     from conveyor.profile import Profile
     from conveyor.runtime.loader import find_pipeline
+    from conveyor.runtime.protocol.binding import parse_cli_params
 
     parser = argparse.ArgumentParser()
     parser.add_argument("metadata_url")

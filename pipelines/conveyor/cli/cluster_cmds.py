@@ -38,8 +38,8 @@ def _profile(profile: Path | None, stack: str | None, required: bool = True):
 
 
 def _load(target: str, params: list[str], partial: bool = False) -> tuple[Any, dict[str, Any]]:
-    from conveyor.executor.arguments import bind_arguments, parse_cli_params
     from conveyor.runtime.loader import find_pipeline
+    from conveyor.runtime.protocol.binding import bind_arguments, parse_cli_params
 
     path, _, name = target.partition(":")
     spec = find_pipeline(path, name or None).pipeline_spec
@@ -47,7 +47,7 @@ def _load(target: str, params: list[str], partial: bool = False) -> tuple[Any, d
 
 
 def _texts(arguments: dict[str, Any]) -> dict[str, str]:
-    from conveyor.runtime.pod import text_form
+    from conveyor.runtime.protocol.codec import text_form
 
     return {k: text_form(v) for k, v in arguments.items() if v is not None}
 

@@ -69,8 +69,8 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a pipeline locally: each task in its own process, SQLite metadata, local artifacts."""
-    from conveyor.executor.arguments import parse_cli_params
     from conveyor.runtime.loader import find_pipeline
+    from conveyor.runtime.protocol.binding import parse_cli_params
 
     path, _, name = target.partition(":")
     params = parse_cli_params(param)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conveyor.executor.arguments import bind_arguments
 from conveyor.executor.run import LocalRunner, RunOptions, new_run_id
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
+from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.stores.metadata import MetadataStore, open_metadata_store
 
 

@@ -1,27 +1,25 @@
-"""Every state change of a run, committed to the metadata store before the next step starts.
+"""Every state change of a local run, committed to the metadata store before the next step starts.
 
-The scheduler decides; the recorder writes. Keeping writes in one place makes the crash-safety
-argument easy to check: a task is `succeeded` in the store only after its outputs, digests,
-lineage and metrics are recorded, so `resume` can trust any completed row it finds.
+The scheduler decides; the recorder writes, through ``conveyor.runtime.protocol.record`` and
+``.hits`` (the same writes a pod makes), and adds the run's Prometheus metrics. A task is
+`succeeded` in the store only after its outputs, digests, lineage and metrics are recorded (one
+transaction), so `resume` can trust any completed row it finds.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from conveyor.executor.graph import Instance
 from conveyor.metrics.run import RunMetrics
+from conveyor.runtime.protocol import record
+from conveyor.runtime.protocol.hits import mark_cached
+from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
+from conveyor.runtime.protocol.record import Usage
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
 
-METRIC_ARTIFACT_TYPES = ("Metrics", "ClassificationMetrics")
-
 CostFn = Callable[[str, float], float | None]  # (task name, duration_s) -> usd
-
-
-def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class RunRecorder:
@@ -32,53 +30,31 @@ class RunRecorder:
         self.metrics = metrics
         self.cost = cost or (lambda task, seconds: None)
 
-    # -- tasks -------------------------------------------------------------------------------
     def running(self, inst: Instance, cache_key: str | None, started_at: float, pid: int | None) -> int:
-        return self.store.begin_attempt(self.run_id, inst.id, inst.task, inst.attempt_offset + inst.attempts,
-                                        cache_key, pid=pid, now=started_at)
+        return record.begin(self.store, self.run_id, inst.id, inst.task, inst.attempt_offset + inst.attempts,
+                            cache_key, pid, started_at)
 
-    def succeeded(self, inst: Instance, attempt_id: int, result: dict[str, Any], inputs: dict[str, Any],
-                  peak_rss_mb: float | None, cpu_s: float | None, started_at: float,
-                  cache_key: str | None, cache_ttl_s: float | None,
+    def succeeded(self, inst: Instance, attempt_id: int, result: TaskResult, request: TaskRequest, usage: Usage,
+                  started_at: float, cache_key: str | None, cache_ttl_s: float | None,
                   release: tuple[str, str] | None = None) -> float | None:
-        """Record outputs, lineage, metrics, the cache entry and the task in one transaction, and give
-        back the compute lease; returns the task's estimated cost."""
-        ended = time.time()
-        metrics = {}
-        for art in result["artifacts"].values():
-            if art.get("type") in METRIC_ARTIFACT_TYPES:
-                metrics.update({k: float(v) for k, v in (art.get("metadata") or {}).items() if _numeric(v)})
-        input_uris = [art["uri"] for value in inputs.values() for art in (value if isinstance(value, list) else [value])]
-        duration = ended - started_at
-        cost = self.cost(inst.task, duration)
-        outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
-        entry = None
-        if cache_key is not None:
-            entry = CacheEntry(key=cache_key, outputs=outputs, created_at=ended, duration_s=duration, cost_usd=cost,
-                               source_run_id=self.run_id, source_task_id=inst.id, ttl_s=cache_ttl_s)
-        self.store.complete_success(
-            self.run_id, inst.id, attempt_id, outputs=outputs, input_uris=input_uris, metrics=metrics,
-            task_fields={"duration_s": duration, "peak_rss_mb": peak_rss_mb, "cpu_time_s": cpu_s, "cost_usd": cost},
-            peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s, cache_entry=entry, release=release, now=ended)
+        """Record the success in one transaction and give back the lease; returns the estimated cost."""
+        cost = self.cost(inst.task, time.time() - started_at)
+        ended = record.record_success(self.store, self.run_id, inst.id, attempt_id, result, request.artifacts, usage,
+                                      started_at, cost, cache_key, cache_ttl_s, release)
         if self.metrics:
-            self.metrics.task_finished(inst.task, "succeeded", duration, peak_rss_mb=peak_rss_mb, cost_usd=cost,
-                                       queue_wait_s=inst.queue_wait_s)
+            self.metrics.task_finished(inst.task, "succeeded", ended - started_at, peak_rss_mb=usage.peak_rss_mb,
+                                       cost_usd=cost, queue_wait_s=inst.queue_wait_s)
         return cost
 
     def attempt_failed(self, inst: Instance, attempt_id: int, failure: str, error: str, exit_code: int | None,
-                       peak_rss_mb: float | None, cpu_s: float | None, will_retry: bool) -> None:
-        self.store.finish_attempt(attempt_id, "failed", failure_class=failure, error=error, exit_code=exit_code,
-                                  peak_rss_mb=peak_rss_mb, cpu_time_s=cpu_s)
-        if will_retry:
-            self.store.upsert_task(self.run_id, inst.id, status="pending", error=error)
-            if self.metrics:
-                self.metrics.retry(inst.task, failure)
+                       usage: Usage, will_retry: bool, started_at: float | None = None) -> None:
+        record.record_attempt_failure(self.store, self.run_id, inst.id, inst.task, attempt_id, failure, error,
+                                      exit_code, usage, will_retry, started_at, end_task=False)
+        if will_retry and self.metrics:
+            self.metrics.retry(inst.task, failure)
 
     def failed(self, inst: Instance, error: str, started_at: float | None) -> None:
-        ended = time.time()
-        duration = ended - started_at if started_at else None
-        self.store.upsert_task(self.run_id, inst.id, task_name=inst.task, status="failed", error=error,
-                               ended_at=ended, duration_s=duration, now=ended)
+        duration = record.record_task_failed(self.store, self.run_id, inst.id, inst.task, error, started_at)
         if self.metrics:
             self.metrics.task_finished(inst.task, "failed", duration or 0.0)
 
@@ -86,10 +62,7 @@ class RunRecorder:
         self.store.upsert_task(self.run_id, inst.id, task_name=inst.task, status="skipped", error=reason)
 
     def cached(self, inst: Instance, entry: CacheEntry, key: str) -> None:
-        self.store.upsert_task(self.run_id, inst.id, task_name=inst.task, status="cached", cache_key=key,
-                               outputs=entry.outputs, cached_from_run=entry.source_run_id,
-                               cached_from_task=entry.source_task_id, saved_s=entry.duration_s,
-                               duration_s=0.0, cost_usd=0.0)
+        mark_cached(self.store, self.run_id, inst.id, inst.task, key, entry)
         if self.metrics:
             self.metrics.task_finished(inst.task, "succeeded", 0.0, cached=True, saved_s=entry.duration_s or 0.0,
                                        saved_usd=entry.cost_usd)

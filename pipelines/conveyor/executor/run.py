@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conveyor.executor.arguments import bind_arguments
 from conveyor.executor.graph import Instance, RunGraph
 from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import WorkerPool
@@ -31,6 +29,8 @@ from conveyor.metrics.run import RunMetrics
 from conveyor.notify import RunReport, notifier_from_target, redact
 from conveyor.profile import Profile, ProfileError, conveyor_home, local_profile
 from conveyor.runtime import kube_local
+from conveyor.runtime.protocol.binding import bind_arguments
+from conveyor.runtime.protocol.codec import new_run_id
 from conveyor.stores.artifacts import open_artifact_store
 from conveyor.stores.metadata import MetadataStore, MetadataStoreError, open_metadata_store
 
@@ -81,11 +81,6 @@ class RunResult:
         return {"run_id": self.run_id, "pipeline": self.pipeline, "status": self.status,
                 "duration_s": round(self.duration_s, 4), "error": self.error,
                 "tasks": [t.to_dict() for t in self.tasks], "outputs": self.outputs, "warnings": self.warnings}
-
-
-def new_run_id(pipeline: str) -> str:
-    safe = "".join(c if c.isalnum() or c == "-" else "-" for c in pipeline.lower())[:40].strip("-")
-    return f"{safe or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 def _summaries(graph: RunGraph) -> list[TaskSummary]:
@@ -178,7 +173,7 @@ class LocalRunner:
             artifact_root = self.profile.artifact_root
             scheduler = Scheduler(
                 graph=graph, store=self.store, artifacts=open_artifact_store(artifact_root),
-                artifact_root=artifact_root, run_dir=self.home / "runs" / run_id,
+                artifact_root=artifact_root, home=self.home,
                 recorder=RunRecorder(self.store, run_id, metrics, options.cost or coster),
                 pool_factory=lambda events: WorkerPool(events, preload, [os.getcwd(), *sys.path]),
                 options=options, observer=observer or (lambda event, inst: None), resumed=resumed or {},

@@ -8,9 +8,7 @@ with itself. Cache decisions happen before scheduling: a cached task never gets 
 from __future__ import annotations
 
 import heapq
-import json
 import queue
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +17,6 @@ from typing import Any
 
 from conveyor.executor.admission import loop_allows
 from conveyor.executor.backoff import retry_delay
-from conveyor.executor.cachegate import CacheGate, CacheWaitDone
 from conveyor.executor.graph import COMPLETED, OMITTED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.options import SchedulerOptions
@@ -29,12 +26,22 @@ from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
-from conveyor.runtime.cachekey import task_cache_key
 from conveyor.runtime.loader import preload_items
 from conveyor.runtime.logs import persist_log
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
+from conveyor.runtime.protocol.gate import CacheGate, Claimed, Decision, Hit
+from conveyor.runtime.protocol.keys import task_key
+from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
+from conveyor.runtime.protocol.record import Usage
+from conveyor.runtime.protocol.workdir import AttemptDir
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
+
+
+@dataclass(frozen=True)
+class CacheWaitDone:
+    id: str
+    entry: CacheEntry | None
 
 
 @dataclass
@@ -42,7 +49,8 @@ class _Running:
     inst: Instance
     attempt_id: int
     started_at: float
-    request: dict[str, Any]
+    request: TaskRequest
+    paths: AttemptDir
     cache_key: str | None
     deadline: float | None
     timed_out: bool = False
@@ -54,7 +62,7 @@ class Scheduler:
     store: MetadataStore
     artifacts: ArtifactStore
     artifact_root: str
-    run_dir: Path
+    home: Path  # CONVEYOR_HOME: attempt folders and isolated venvs live under it
     recorder: RunRecorder
     pool_factory: Callable[[queue.Queue], WorkerPool]
     options: SchedulerOptions = field(default_factory=SchedulerOptions)
@@ -81,8 +89,7 @@ class Scheduler:
         self.ready: list[str] = []
         self.running: dict[str, _Running] = {}
         self.timers: list[tuple[float, str]] = []
-        self.cache = CacheGate(self.store, self.artifacts, self.graph.run_id, self.events,
-                               self.options.max_cache_staleness_s)
+        self.cache = CacheGate(self.store, self.artifacts, self.options.max_cache_staleness_s)
         self.first_error: str | None = None
         self.failing = False
         self._pool: WorkerPool | None = None
@@ -105,7 +112,7 @@ class Scheduler:
         finally:
             if self._pool is not None:
                 self._pool.close()
-            self.cache.release_all()
+            self.cache.close()
             self._sweeper.close()
         for inst in self.graph.instances.values():
             if inst.status not in TERMINAL:
@@ -127,7 +134,7 @@ class Scheduler:
     def _wait_for_event(self) -> None:
         now = time.monotonic()
         horizon = [t for t, _ in self.timers[:1]] + [r.deadline for r in self.running.values() if r.deadline]
-        horizon.append(self.cache.next_renew)
+        horizon.append(self.cache.leases.next_renew)
         timeout = max(0.0, min(horizon) - now) if horizon else None
         try:
             event = self.events.get(timeout=timeout)
@@ -158,7 +165,7 @@ class Scheduler:
             if run.deadline and now >= run.deadline and not run.timed_out:
                 run.timed_out = True
                 self._get_pool().kill(run.inst.id)
-        self.cache.renew_if_due(now)
+        self.cache.leases.renew_if_due(now)
 
     # -- deciding ----------------------------------------------------------------------------
     def _settle(self) -> None:
@@ -215,50 +222,43 @@ class Scheduler:
         return params, arts
 
     def _decide(self, inst: Instance) -> None:
-        task = self.spec.tasks[inst.task]
         params, arts = self._inputs(inst)
         inst.request = {"parameters": params, "artifacts": arts}
-        inst.cache_key = None
-        if self.options.use_cache and task.caching:
-            component = self.spec.component_of(inst.task)
-            inst.cache_key = task_cache_key(component, params, arts)
-            if self._try_cache(inst):
-                return
-            if not self._claim(inst):
-                return
+        inst.cache_key = task_key(self.spec, inst.task, params, arts, self.options.use_cache)
+        if inst.cache_key is None:
+            self._ready(inst)
+        else:
+            self._apply(inst, self.cache.decide(inst.cache_key, self._owner(inst)))
+
+    def _owner(self, inst: Instance) -> str:
+        return f"{self.graph.run_id}/{inst.id}"
+
+    def _ready(self, inst: Instance) -> None:
         inst.status, inst.ready_at = "ready", time.monotonic()
         self.ready.append(inst.id)
 
-    def _try_cache(self, inst: Instance, entry: CacheEntry | None = None) -> bool:
-        entry = self.cache.verified(inst.cache_key, entry)
-        if entry is None:
-            return False
-        inst.status = "cached"
-        inst.outputs = entry.outputs
-        inst.saved_s, inst.saved_usd = entry.duration_s, entry.cost_usd
-        self.recorder.cached(inst, entry, inst.cache_key)
-        self.observer("cached", inst)
-        return True
-
-    def _claim(self, inst: Instance) -> bool:
-        """Take the compute lease for the key, or wait for whoever holds it (no duplicate work)."""
-        if not self.cache.claim(inst.cache_key, inst.id):
-            inst.status = "cache_wait"
-            self.observer("cache_wait", inst)
-            return False
-        # Another run may have put the entry and released between our miss and our claim.
-        if self._try_cache(inst):
-            self.cache.release(inst.cache_key)
-            return False
-        return True
+    def _apply(self, inst: Instance, decision: Decision) -> None:
+        """Hit: cached, never scheduled. Claimed: ready to run. Wait: the one waiter posts back."""
+        if isinstance(decision, Hit):
+            inst.status = "cached"
+            inst.outputs = decision.entry.outputs
+            inst.saved_s, inst.saved_usd = decision.entry.duration_s, decision.entry.cost_usd
+            self.recorder.cached(inst, decision.entry, inst.cache_key)
+            self.observer("cached", inst)
+        elif isinstance(decision, Claimed):
+            self._ready(inst)
+        else:
+            if inst.status != "cache_wait":
+                inst.status = "cache_wait"
+                self.observer("cache_wait", inst)
+            self.cache.waiter.wait(inst.id, inst.cache_key, lambda iid, entry: self.events.put(CacheWaitDone(iid, entry)),
+                                   self.options.max_cache_staleness_s)
 
     def _on_cache_wait(self, event: CacheWaitDone) -> None:
+        if self.cache.waiter.errors:
+            raise self.cache.waiter.errors[0]
         inst = self.graph.instances[event.id]
-        if self._try_cache(inst, event.entry):
-            return
-        if self._claim(inst):
-            inst.status, inst.ready_at = "ready", time.monotonic()
-            self.ready.append(inst.id)
+        self._apply(inst, self.cache.decide(inst.cache_key, self._owner(inst), event.entry))
 
     def _launch(self) -> None:
         if not self.ready:
@@ -289,27 +289,18 @@ class Scheduler:
     def _start(self, inst: Instance, req: Request) -> None:
         task = self.spec.tasks[inst.task]
         inst.attempts += 1
-        # Numbered like the recorded attempt, so a resume never reuses a killed attempt's folder; one the
-        # store never heard of (killed before it was recorded) is cleared: its partial outputs, inputs
-        # and result.json must not leak into this attempt.
-        attempt_dir = self.run_dir / inst.id / f"attempt-{inst.attempt_offset + inst.attempts}"
-        if attempt_dir.exists():
-            shutil.rmtree(attempt_dir, ignore_errors=True)
-        (attempt_dir / "work").mkdir(parents=True, exist_ok=True)
+        paths = AttemptDir.prepare(self.home, self.graph.run_id, inst.id, inst.attempt_offset + inst.attempts)
         gpus = self.ledger.acquire(inst.id, req)
-        request = {
-            "run_id": self.graph.run_id, "task_id": inst.id,
-            "component": self.spec.component_of(inst.task).model_dump(mode="json"),
-            "parameters": dict(inst.request["parameters"]), "artifacts": inst.request["artifacts"],
-            "artifact_root": self.artifact_root, "workdir": str(attempt_dir / "work"),
-            "result": str(attempt_dir / "result.json"),
-        }
+        parameters = dict(inst.request["parameters"])
         for name, arg in task.arguments.items():
             if getattr(arg, "kind", None) == "task_final_status":
-                request["parameters"][name] = self.graph.resolve(arg, inst.ctx)
-        (attempt_dir / "request.json").write_text(json.dumps(request))
+                parameters[name] = self.graph.resolve(arg, inst.ctx)
+        request = TaskRequest(run_id=self.graph.run_id, task_id=inst.id, component=self.spec.component_of(inst.task),
+                              parameters=parameters, artifacts=inst.request["artifacts"],
+                              artifact_root=self.artifact_root, workdir=str(paths.work), result=str(paths.result))
+        request.write(paths.request)
         env = {**task.env, "CONVEYOR_RUN_ID": self.graph.run_id, "CONVEYOR_TASK_ID": inst.id}
-        env.update(kube_local.prepare(task.kubernetes, task.name, inst.id, self.run_dir, self.run_dir.parent.parent,
+        env.update(kube_local.prepare(task.kubernetes, task.name, inst.id, AttemptDir.run_root(self.home, self.graph.run_id), self.home,
                                       lambda arg: self.graph.resolve(arg, inst.ctx)))  # secrets: env only, never disk
         if req.gpu or self.ledger.capacity.gpu:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
@@ -317,15 +308,15 @@ class Scheduler:
         inst.queue_wait_s = time.monotonic() - inst.ready_at if inst.ready_at else None
         attempt_id = self.recorder.running(inst, inst.cache_key, started, None)
         inst.status = "running"
-        run = _Running(inst, attempt_id, started, request, inst.cache_key,
+        run = _Running(inst, attempt_id, started, request, paths, inst.cache_key,
                        time.monotonic() + task.timeout_s if task.timeout_s else None)
         self.running[inst.id] = run
         self.observer("running", inst)
         component = self.spec.component_of(inst.task)
         python = None
         if self.options.isolate and component.name in self.unmet_packages:
-            python = ensure_venv(component, self.run_dir.parent.parent)
-        self._get_pool().spawn(inst.id, str(attempt_dir / "request.json"), str(attempt_dir / "log.txt"), env=env,
+            python = ensure_venv(component, self.home)
+        self._get_pool().spawn(inst.id, str(paths.request), str(paths.log), env=env,
                                preload=preload_items(self.spec.component_of(inst.task).implementation), python=python)
 
     # -- completing --------------------------------------------------------------------------
@@ -336,39 +327,40 @@ class Scheduler:
         self.ledger.release(event.id)
         inst = run.inst
         rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
-        result_path = Path(run.request["result"])
-        result = json.loads(result_path.read_text()) if result_path.exists() else None
+        usage = Usage(rss, event.cpu_s)
+        result = TaskResult.read(run.paths.result)
         persist_log(self.store, self.artifacts, self.graph.run_id, inst.id, inst.attempt_offset + inst.attempts,
-                    result_path.with_name("log.txt"))
-        if classify_exit(event.code, event.signal, run.timed_out) is None and result and \
-                result.get("status") == "succeeded":
+                    run.paths.log)
+        if classify_exit(event.code, event.signal, run.timed_out) is None and result and result.succeeded:
             if not self.failing:  # refill the freed slot first: what is queued does not depend on this task
                 self._launch()
-            inst.outputs = {"parameters": result["parameters"], "artifacts": result["artifacts"]}
+            inst.outputs = result.outputs
             ttl = self.spec.component_of(inst.task).cache_ttl_seconds
-            release = self.cache.hand_back(run.cache_key)
-            inst.cost_usd = self.recorder.succeeded(
-                inst, run.attempt_id, result, run.request["artifacts"], rss, event.cpu_s, run.started_at,
-                run.cache_key, ttl, release)
+            release = self.cache.leases.hand_back(run.cache_key)
+            inst.cost_usd = self.recorder.succeeded(inst, run.attempt_id, result, run.request, usage, run.started_at,
+                                                    run.cache_key, ttl, release)
+            if release is not None:
+                self.cache.waiter.poke()  # siblings waiting on this key: the entry is there now
             inst.peak_rss_mb, inst.duration_s = rss, time.time() - run.started_at
             inst.status = "succeeded"
             self.observer("succeeded", inst)
             if not self.options.keep_workdirs:
-                self._sweeper.remove(result_path.parent / "work")
+                self._sweeper.remove(run.paths.work)
             return
-        failure, error = describe_failure(result, event.code, event.signal, run.timed_out,
+        failure, error = describe_failure(result.model_dump() if result else None, event.code, event.signal, run.timed_out,
                                           self.spec.tasks[inst.task].timeout_s)
         retry = self.spec.tasks[inst.task].retry
         will_retry = failure in RETRYABLE and inst.attempts <= retry.num_retries and not self.failing
         inst.error, inst.failure_class = error, failure
         inst.peak_rss_mb, inst.duration_s = rss, time.time() - run.started_at
-        self.recorder.attempt_failed(inst, run.attempt_id, failure, error, event.code, rss, event.cpu_s, will_retry)
+        self.recorder.attempt_failed(inst, run.attempt_id, failure, error, event.code, usage, will_retry)
         if will_retry:
             inst.status = "retry_wait"
             heapq.heappush(self.timers, (time.monotonic() + retry_delay(retry, inst.attempts), inst.id))
             self.observer("retrying", inst)
             return
-        self.cache.release(run.cache_key)
+        self.cache.leases.release(run.cache_key)
+        self.cache.waiter.poke()
         self._fail(inst, error, run.started_at)
 
     def _skip(self, inst: Instance, reason: str) -> None:
@@ -400,7 +392,7 @@ class Scheduler:
             if self._pool is not None:
                 self._pool.kill(iid)
             run = self.running.pop(iid)
-            self.recorder.attempt_failed(run.inst, run.attempt_id, "killed", why, None, None, None, False)
+            self.recorder.attempt_failed(run.inst, run.attempt_id, "killed", why, None, Usage(), False)
             self._fail(run.inst, why, run.started_at)
 
     def succeeded(self) -> bool:

@@ -3,7 +3,7 @@
 Walks the DAG in topological order exactly as the local scheduler decides a task: ``.after``
 first, then arguments, then enclosing conditions, then the cache. A task whose inputs are all
 known - constants, pipeline arguments, outputs of tasks already resolved as cached - gets its
-key from the same function the pod and the scheduler use (``conveyor.runtime.cachekey``); a hit
+key from the same function the pod and the scheduler use (``conveyor.runtime.protocol.keys.task_key``); a hit
 whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
 that is already decidable and false makes its tasks *skipped*. Everything else (loop bodies,
 uncached tasks and what depends on them) is left for the cluster, where each pod checks the
@@ -24,8 +24,9 @@ from conveyor.ir.graph import enclosing_loops, task_groups
 from conveyor.ir.placeholders import join_parts
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, PipelineSpec
 from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
-from conveyor.runtime.cachekey import task_cache_key
-from conveyor.runtime.pod import artifact_ref, text_form
+from conveyor.runtime.protocol.codec import artifact_ref, text_form
+from conveyor.runtime.protocol.hits import verified
+from conveyor.runtime.protocol.keys import task_key
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
 
@@ -123,14 +124,9 @@ class _Resolver:
             return
         except (_Unknown, ConditionEvaluationError):
             return
-        if not spec_task.caching:
-            return
-        key = task_cache_key(component, params, arts)
-        entry = self.store.cache_lookup(key, self.max_staleness_s)
+        key = task_key(self.spec, task, params, arts)
+        entry = None if key is None else verified(self.store, self.artifacts, key, None, self.max_staleness_s)
         if entry is None:
-            return
-        if not all(self.artifacts.verify(a["uri"], a["digest"]) for a in entry.outputs.get("artifacts", {}).values()):
-            self.store.cache_invalidate(key)  # a deleted or altered artifact is never a hit
             return
         self.result.cached[task] = entry
         self.result.keys[task] = key

@@ -10,7 +10,6 @@ there as ``succeeded`` - no Workflow. Otherwise only the remaining sub-DAG is co
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,7 +24,9 @@ from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
 from conveyor.launcher.resolve import Resolution, resolve_cached
 from conveyor.launcher.watch import NodeEvent, Watcher, mirror, pipeline_outputs
-from conveyor.runtime.pod import text_form
+from conveyor.runtime.protocol.binding import bind_arguments
+from conveyor.runtime.protocol.codec import new_run_id, text_form
+from conveyor.runtime.protocol.hits import mark_cached
 from conveyor.stores.metadata.api import MetadataStore
 
 
@@ -54,27 +55,9 @@ class ClusterRun:
                 "outputs": self.outputs, "warnings": list(self.warnings), "workflow": self.workflow}
 
 
-def new_run_id(pipeline: str) -> str:
-    """Same shape as local run ids; also a valid Workflow name (the Workflow is named after its run)."""
-    safe = dns_name(pipeline, 40)
-    return f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-
-
 def bind(spec: PipelineSpec, arguments: dict[str, Any] | None) -> dict[str, Any]:
-    """Fill defaults for typed arguments (the CLI binds and coerces ``-p`` strings beforehand)."""
-    given = dict(arguments or {})
-    unknown = sorted(set(given) - {i.name for i in spec.inputs})
-    if unknown:
-        raise LaunchError(f"pipeline {spec.name!r}: unknown argument(s) {', '.join(unknown)}")
-    bound = {}
-    for inp in spec.inputs:
-        if inp.name in given:
-            bound[inp.name] = given[inp.name]
-        elif inp.required:
-            raise LaunchError(f"pipeline {spec.name!r}: missing required argument {inp.name!r} (type {inp.type})")
-        else:
-            bound[inp.name] = inp.default
-    return bound
+    """The one binder (``conveyor.runtime.protocol.binding``): types checked, int->float, defaults."""
+    return bind_arguments(spec, dict(arguments or {}))
 
 
 def task_summaries(store: MetadataStore, run_id: str, saved_usd: dict[str, float | None] | None = None) -> list[dict]:
@@ -93,10 +76,7 @@ def task_summaries(store: MetadataStore, run_id: str, saved_usd: dict[str, float
 
 def _record_resolution(store: MetadataStore, run_id: str, resolution: Resolution) -> None:
     for task, entry in resolution.cached.items():
-        store.upsert_task(run_id, task, task_name=task, status="cached", cache_key=resolution.keys[task],
-                          outputs=entry.outputs, cached_from_run=entry.source_run_id,
-                          cached_from_task=entry.source_task_id, saved_s=entry.duration_s, duration_s=0.0,
-                          cost_usd=0.0)
+        mark_cached(store, run_id, task, task, resolution.keys[task], entry)
     for task, reason in resolution.skipped.items():
         store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
 

@@ -26,10 +26,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from conveyor.compiler.argo.naming import LABEL_KEY_PIPELINE, LABEL_KEY_RUN
-from conveyor.compiler.argo.workflow import SPEC_PARAM, decode_spec
+from conveyor.compiler.argo.workflow import SPEC_PARAM
 from conveyor.ir.spec import PipelineSpec
 from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
 from conveyor.launcher.watch import DONE_PHASES, mirror
+from conveyor.runtime.protocol.codec import decode_spec
 from conveyor.stores.metadata.api import (
     TERMINAL_RUN_STATUSES,
     MetadataStore,

@@ -1,6 +1,6 @@
 """The one-task entrypoint: a request file in, a result file out, an exit code that classifies.
 
-The request names the component (its IR), the resolved parameter values and the input
+The request (``protocol.messages.TaskRequest``) names the component (its IR), the resolved parameter values and the input
 artifacts (URI + digest). The task materialises inputs from the artifact store (hard links
 locally), calls the function, checks and stores every output with its digest, and writes the
 result atomically. The scheduler trusts only a complete result file: a task killed half-way
@@ -19,11 +19,12 @@ from typing import Any
 
 from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
-from conveyor.ir.spec import ComponentSpec, InputSpec, OutputSpec, PythonFunction
+from conveyor.ir.spec import InputSpec, OutputSpec, PythonFunction
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.container import run_container
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
+from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
 from conveyor.runtime.reentry import mark_task_process
 from conveyor.stores.artifacts import (
     DigestMismatchError,
@@ -35,29 +36,15 @@ from conveyor.stores.artifacts import (
 METRIC_TYPES = ("Metrics", "ClassificationMetrics")
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write-then-rename, so a reader sees the whole file or none (a task killed mid-write leaves none).
-
-    No fsync: the only reader is the scheduler, right after this process exits, through the same
-    page cache. After an OS crash the scheduler is gone too and `resume` trusts the metadata store,
-    never an old attempt's result file. (The fsync cost 0.3-9 ms per task on a busy disk.)
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
-
-
 class TaskContext:
     """What one attempt works with: the request, its scratch directory and the artifact store."""
 
-    def __init__(self, request: dict[str, Any]):
+    def __init__(self, request: TaskRequest):
         self.request = request
-        self.component = ComponentSpec.model_validate(request["component"])
-        self.workdir = Path(request["workdir"])
-        self.store = open_artifact_store(request["artifact_root"])
-        self.label = f"task {request.get('task_id', '?')!r} (component {self.component.name!r})"
+        self.component = request.component
+        self.workdir = Path(request.workdir)
+        self.store = open_artifact_store(request.artifact_root)
+        self.label = f"task {request.task_id!r} (component {self.component.name!r})"
 
     # -- inputs ------------------------------------------------------------------------------
     def _artifact_in(self, name: str, data: dict[str, Any], index: int | None = None) -> Artifact:
@@ -74,7 +61,7 @@ class TaskContext:
         return art
 
     def _input_value(self, spec: InputSpec) -> Any:
-        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        params, arts = self.request.parameters, self.request.artifacts
         if spec.style == "final_status":
             return PipelineTaskFinalStatus.from_dict(params[spec.name])
         if spec.kind == "artifact":
@@ -93,7 +80,7 @@ class TaskContext:
         return value
 
     def kwargs(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        params, arts = self.request.get("parameters", {}), self.request.get("artifacts", {})
+        params, arts = self.request.parameters, self.request.artifacts
         kwargs: dict[str, Any] = {}
         for spec in self.component.inputs:
             if spec.name in params or spec.name in arts:
@@ -184,7 +171,7 @@ class TaskContext:
         return params, arts
 
 
-def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def execute(request: TaskRequest) -> tuple[int, TaskResult]:
     """Run the task in this process; return (exit code, result). Never raises."""
     started = time.time()
     mark_task_process()  # before the user's module is imported: a task never starts a run
@@ -197,28 +184,25 @@ def execute(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         (ctx.workdir / "outputs").mkdir(parents=True, exist_ok=True)
         set_task_root(str(ctx.workdir / "outputs"))
         try:
-            returned = func(**kwargs) if func else run_container(ctx.component, kwargs, outputs, request)
+            returned = func(**kwargs) if func else run_container(ctx.component, kwargs, outputs, request.model_dump(mode="json"))
         finally:
             set_task_root(None)
         params, arts = ctx.collect(returned, outputs)
-        result = {"status": "succeeded", "parameters": params, "artifacts": arts,
-                  "started_at": started, "ended_at": time.time()}
-        return EXIT_OK, result
+        return EXIT_OK, TaskResult(status="succeeded", parameters=params, artifacts=arts, started_at=started,
+                                   ended_at=time.time())
     except BaseException as exc:  # noqa: BLE001 - every failure must be classified and reported
         failure = classify_exception(exc)
         message = f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
-        return exit_code_for(failure), {
-            "status": "failed", "failure_class": failure, "error": message[:4000],
-            "traceback": traceback.format_exc()[-8000:], "started_at": started, "ended_at": time.time(),
-        }
+        return exit_code_for(failure), TaskResult(
+            status="failed", failure_class=failure, error=message[:4000], traceback=traceback.format_exc()[-8000:],
+            started_at=started, ended_at=time.time())
 
 
 def main(request_path: str) -> int:
-    with open(request_path) as fh:
-        request = json.load(fh)
+    request = TaskRequest.read(request_path)
     code, result = execute(request)
-    write_json_atomic(request["result"], result)
+    result.write_atomic(request.result)
     sys.stdout.flush()
     return code
 

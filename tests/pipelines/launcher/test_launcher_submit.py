@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conveyor.executor.run import RunResult, TaskSummary
+from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.launcher import LaunchError, submit
 from tests.pipelines.compiler.helpers import args_of, dag_tasks
 from tests.pipelines.launcher import launcher_pipelines as lp
@@ -75,11 +76,14 @@ def test_submit_against_postgres_and_s3(s3_endpoint, fresh_postgres_db, monkeypa
     assert _statuses(run) == {"make-data": "cached"} and len(kube.created()) == 1
 
 
-def test_exit_task_resolves_with_the_local_success_status(local_cluster, kube):
+def test_an_exit_task_reading_the_final_status_is_never_resolved_from_the_cache(local_cluster, kube):
+    """Issue 12: every run must notify, so a fully cached body still gets a Workflow for its exit task."""
     spec = lp.train_with_exit.pipeline_spec
     local_cluster.run(spec)  # the pods, including the onExit task with {{workflow.status}} = Succeeded
     run = submit(spec, {}, local_cluster.profile, client=kube)
-    assert kube.calls == [] and _statuses(run)["announce"] == "cached"
+    (manifest,) = kube.created()
+    assert "onExit" in manifest["spec"] and _statuses(run)["train"] == "cached"
+    assert "announce" not in {t for t, s in _statuses(run).items() if s == "cached"}
 
 
 def test_only_an_uncached_exit_task_left_still_gets_a_workflow(local_cluster, kube):
@@ -131,8 +135,8 @@ def test_a_refused_create_fails_the_run_with_one_line(local_cluster, kube):
 
 
 def test_unknown_or_missing_arguments_are_refused_before_anything_happens(local_cluster, kube):
-    with pytest.raises(LaunchError, match="unknown argument"):
+    with pytest.raises(PipelineDefinitionError, match="unknown argument"):
         submit(pp.train_pipeline.pipeline_spec, {"nope": 1}, local_cluster.profile, client=kube)
-    with pytest.raises(LaunchError, match="missing required argument 'marker'"):
+    with pytest.raises(PipelineDefinitionError, match="missing required argument.*marker|marker.*missing required"):
         submit(pp.retry_pipeline.pipeline_spec, {}, local_cluster.profile, client=kube)
     assert kube.calls == []

@@ -7,25 +7,28 @@ import json
 
 import pytest
 
-from conveyor.compiler.argo.scopes import text_form as compiler_text_form
+from conveyor.compiler.argo import scopes
 from conveyor.ir.errors import PermanentError
-from conveyor.runtime.cachekey import key_parameters
 from conveyor.runtime.outcome import EXIT_PERMANENT
 from conveyor.runtime.pod import main, parse_args, text_form
 from conveyor.runtime.pod.inputs import InputResolver, artifact_ref, decode_artifact
+from conveyor.runtime.protocol.keys import task_key, uncacheable
 from tests.pipelines.runtime import pod_pipelines as pp
 
 
 @pytest.mark.parametrize("value", ["plain", 1, 1.0, 0.25, True, None, [1, "a"], {"b": 1, "a": [2]}])
-def test_text_form_matches_the_compiler(value):
-    assert text_form(value) == compiler_text_form(value)
+def test_text_form_is_the_compilers(value):
+    assert scopes.text_form is text_form  # one definition, in conveyor.runtime.protocol.codec
+    assert text_form(value) == (value if isinstance(value, str) else json.dumps(value, sort_keys=True,
+                                                                                separators=(",", ":")))
 
 
-def test_final_status_enters_the_key_by_outcome_not_run_id():
-    component = pp.exit_pipeline.pipeline_spec.component_of("announce")
-    params = {"status": {"state": "FAILED", "error_code": 1, "error_message": "x", "pipeline_task_name": "t",
+def test_a_task_reading_the_final_status_has_no_cache_key():
+    spec = pp.exit_pipeline.pipeline_spec
+    assert "final status" in uncacheable(spec.component_of("announce"))
+    params = {"status": {"state": "SUCCEEDED", "error_code": None, "error_message": None, "pipeline_task_name": "",
                          "pipeline_job_resource_name": "run-1"}}
-    assert "pipeline_job_resource_name" not in key_parameters(component, params)["status"]
+    assert task_key(spec, "announce", params, {}) is None
 
 
 @pytest.mark.parametrize("argv", [

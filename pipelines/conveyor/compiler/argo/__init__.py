@@ -66,8 +66,9 @@ import yaml
 
 from conveyor.compiler.argo.cron import build_cron_workflow
 from conveyor.compiler.argo.options import CompileError, CompileOptions, SecretKeyRef
-from conveyor.compiler.argo.workflow import SPEC_PARAM, build_workflow, decode_spec, encode_spec
+from conveyor.compiler.argo.workflow import SPEC_PARAM, build_workflow
 from conveyor.ir import PipelineSpec
+from conveyor.runtime.protocol.codec import decode_spec, encode_spec
 
 
 def to_dict(model: Any) -> dict[str, Any]:

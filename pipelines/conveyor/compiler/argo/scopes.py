@@ -37,6 +37,7 @@ from conveyor.ir import (
     TaskOutput,
 )
 from conveyor.ir.placeholders import concat_part_name
+from conveyor.runtime.protocol.codec import text_form
 
 ROOT = None
 EXIT = "__exit__"
@@ -81,11 +82,6 @@ class Scope:
     inputs: dict[str, object] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
     parallelism: int | None = None
-
-
-def text_form(value: Any) -> str:
-    """The runtime's text encoding of a value: strings raw, everything else JSON."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 class Scopes:

@@ -9,8 +9,6 @@ everything inside it has been resolved.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from typing import Any
 
@@ -42,7 +40,6 @@ from conveyor.compiler.argo.scopes import (
     argument_parts,
     loop_items_mode,
     loop_param,
-    text_form,
 )
 from conveyor.ir import (
     ConditionGroup,
@@ -55,18 +52,9 @@ from conveyor.ir import (
     topological_order,
 )
 from conveyor.ir.graph import referenced_tasks
+from conveyor.runtime.protocol.codec import encode_spec, text_form
 
 SPEC_PARAM = "conveyor-spec"
-
-
-def encode_spec(spec: PipelineSpec) -> str:
-    """gzip+base64 of the canonical spec JSON: compact, and free of ``{{`` that Argo would substitute."""
-    return base64.b64encode(gzip.compress(spec.to_json().encode(), mtime=0)).decode()
-
-
-def decode_spec(text: str) -> PipelineSpec:
-    """Inverse of :func:`encode_spec` (what the pod runtime does with ``$CONVEYOR_SPEC``)."""
-    return PipelineSpec.from_json(gzip.decompress(base64.b64decode(text)).decode())
 
 
 class _Builder:

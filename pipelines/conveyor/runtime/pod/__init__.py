@@ -29,7 +29,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from conveyor.runtime.outcome import EXIT_PERMANENT, EXIT_PREEMPTED, EXIT_TRANSIENT, classify_exception
-from conveyor.runtime.pod.argv import PodArgs, PodUsageError, decode_embedded_spec, load_spec, parse_args
+from conveyor.runtime.pod.argv import PodArgs, PodUsageError, load_spec, parse_args
 from conveyor.runtime.pod.attempt import PodAttempt, Preempted, Signals, log
 from conveyor.runtime.pod.inputs import artifact_ref, decode_artifact, instance_id, text_form
 
@@ -79,5 +79,5 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             store.close()
 
 
-__all__ = ["PodArgs", "PodUsageError", "artifact_ref", "decode_artifact", "decode_embedded_spec", "instance_id",
+__all__ = ["PodArgs", "PodUsageError", "artifact_ref", "decode_artifact", "instance_id",
            "load_spec", "main", "parse_args", "text_form"]

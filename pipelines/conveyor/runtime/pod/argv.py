@@ -8,9 +8,6 @@ retryStrategy would treat as transient.
 from __future__ import annotations
 
 import argparse
-import base64
-import gzip
-import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +16,7 @@ from urllib.parse import unquote, urlparse
 
 from conveyor.ir.errors import PermanentError
 from conveyor.ir.spec import PipelineSpec
+from conveyor.runtime.protocol.codec import decode_spec
 from conveyor.stores.artifacts import open_artifact_store
 
 
@@ -75,23 +73,13 @@ def parse_args(argv: Sequence[str]) -> PodArgs:
                    workflow_failures=ns.workflow_failures)
 
 
-def decode_embedded_spec(text: str) -> PipelineSpec:
-    """base64 of gzip of the spec JSON (the compiler's ``encode_spec``; kept here because the
-    runtime sits below the compiler and must not import it)."""
-    try:
-        raw = gzip.decompress(base64.b64decode(text.strip(), validate=True))
-    except (ValueError, OSError) as exc:
-        raise PodUsageError(f"the embedded spec is not base64 of gzip: {exc}") from None
-    return PipelineSpec.from_json(raw.decode())
-
-
 def load_spec(ref: str, environ: Mapping[str, str], artifact_root: str | None) -> PipelineSpec:
     """``env:VAR`` (embedded), a local path / ``file://`` URI, or an object in the artifact store."""
     if ref.startswith("env:"):
         name = ref[len("env:"):]
         if not environ.get(name):
             raise PodUsageError(f"--spec {ref}: ${name} is not set")
-        return decode_embedded_spec(environ[name])
+        return decode_spec(environ[name])
     parsed = urlparse(ref)
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path) if parsed.scheme else ref)
@@ -102,16 +90,3 @@ def load_spec(ref: str, environ: Mapping[str, str], artifact_root: str | None) -
     with tempfile.TemporaryDirectory(prefix="conveyor-spec-") as tmp:
         path = store.materialize(ref, Path(tmp) / "spec.json")  # digest-checked download
         return PipelineSpec.from_json(path.read_text())
-
-
-def parse_json_leniently(text: str | None) -> object:
-    """Argo quotes some variables once more across versions: unwrap up to two JSON layers."""
-    value: object = text
-    for _ in range(2):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            break
-    return value

@@ -29,49 +29,13 @@ from conveyor.ir.values import (
     TaskFinalStatus,
     TaskOutput,
 )
-from conveyor.runtime.pod.argv import PodArgs, PodUsageError, parse_json_leniently
-from conveyor.stores.metadata.api import MetadataStore, MetadataStoreError
+from conveyor.runtime.pod.argv import PodArgs, PodUsageError
+from conveyor.runtime.protocol.codec import artifact_ref, decode_artifact, parse_json_leniently, text_form
+from conveyor.stores.metadata.api import MetadataStore
 
-MAX_INLINE_REF = 4096  # bytes of JSON; bigger artifact references point at the metadata store
-ARTIFACT_KEYS = ("type", "name", "uri", "digest", "size", "metadata")
+__all__ = ["ARGO_STATES", "InputResolver", "artifact_ref", "decode_artifact", "decode_value", "instance_id", "text_form"]
+
 ARGO_STATES = {"succeeded": "SUCCEEDED", "failed": "FAILED", "error": "FAILED"}
-
-
-def text_form(value: Any) -> str:
-    """Strings raw, everything else compact sorted JSON (the compiler's ``text_form``)."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def artifact_ref(art: dict[str, Any], run_id: str | None = None, task_id: str | None = None,
-                 output: str | None = None) -> str:
-    """An artifact output as text for Argo: inline when small, else a reference to its producer's row."""
-    data = {k: art.get(k) for k in ARTIFACT_KEYS}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    if len(text) <= MAX_INLINE_REF or not (run_id and task_id and output):
-        return text
-    data.pop("metadata")
-    data["ref"] = {"run_id": run_id, "task_id": task_id, "output": output}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
-def decode_artifact(value: Any, store: MetadataStore | None, what: str) -> dict[str, Any]:
-    data = parse_json_leniently(value) if isinstance(value, str) else value
-    if not isinstance(data, dict) or not data.get("uri") or not data.get("digest"):
-        raise PermanentError(f"{what}: {str(value)[:120]!r} is not an artifact reference (uri + digest)")
-    ref = data.get("ref")
-    if ref is None:
-        return {k: data.get(k) for k in ARTIFACT_KEYS} | {"metadata": data.get("metadata") or {}}
-    if store is None:
-        raise PermanentError(f"{what}: a referenced artifact needs the metadata store")
-    try:
-        outputs = store.get_task(ref["run_id"], ref["task_id"]).outputs or {}
-        art = outputs["artifacts"][ref["output"]]
-    except (KeyError, TypeError, MetadataStoreError) as exc:
-        raise PermanentError(f"{what}: the producer's recorded output {ref} cannot be read: {exc}") from None
-    if art.get("digest") != data["digest"]:
-        raise PermanentError(f"{what}: the recorded output {ref} has digest {art.get('digest')}, "
-                             f"the reference says {data['digest']}")
-    return {k: art.get(k) for k in ARTIFACT_KEYS} | {"metadata": art.get("metadata") or {}}
 
 
 def decode_value(type_name: str, text: str, what: str, lenient: bool = False) -> Any:

@@ -1,6 +1,10 @@
 """Pipeline arguments: bind them to the spec's inputs, and parse `-p NAME=VALUE` from the CLI.
 
-Errors name the pipeline, the argument, the value and the expected type, before anything runs.
+The one binder for a local run (`conveyor run`, `conveyor.run()`), `conveyor submit` and
+`conveyor schedule`: types are checked and an int given for a float becomes a float, so the
+same arguments give the same values - and the same cache keys - on a laptop and on the cluster.
+Errors (`PipelineDefinitionError`) name the pipeline, the argument, the value and the expected
+type, before anything runs or is recorded.
 """
 
 from __future__ import annotations
