@@ -38,7 +38,7 @@ demo: $(VENV)/.runtime
 	  echo "make demo: the local runtime (conveyor.executor) is not in this checkout yet; nothing was run." >&2; exit 2; fi
 	@echo "== cold run =="
 	$(CONVEYOR) run pipelines/examples/training.py
-	@echo "== warm run: every task should come from the cache =="
+	@echo "== warm run: every task comes from the cache, except the exit handler's notify (it runs every run) =="
 	$(CONVEYOR) run pipelines/examples/training.py
 
 lint: $(VENV)/.dev

@@ -28,7 +28,8 @@ def test_every_benchmark_runs_in_a_tiny_configuration(tmp_path: Path) -> None:
     assert {"chain", "fanout", "warm", "cache"} <= set(benchmarks)
     for name in ("chain", "fanout", "warm", "cache"):
         assert benchmarks[name]["rc"] == 0 and "result" in benchmarks[name], benchmarks[name]
-    assert benchmarks["warm"]["result"]["cached"] == ["11/11"]
+    # Every task but the exit handler's notify, which reads the run's final status and so runs every time.
+    assert benchmarks["warm"]["result"]["cached"] == ["10/11"]
     assert benchmarks["cache"]["result"]["sqlite"]["lookups"] == 100
     report = (tmp_path / "RESULTS.md").read_text()
     assert "## Summary" in report and "kfp.local" in report
