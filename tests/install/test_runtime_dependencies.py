@@ -20,7 +20,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "pipelines" / "conveyor"
 EXTRA_ONLY = ("conveyor.platform", "conveyor.launcher", "conveyor.compiler", "conveyor.runtime.pod",
-              "conveyor.stores.artifacts.s3", "conveyor.stores.artifacts.gcs", "conveyor.stores.artifacts.remote")
+              "conveyor.stores.artifacts.s3", "conveyor.stores.artifacts.gcs", "conveyor.stores.artifacts.remote",
+              "conveyor.ui")  # the `ui` extra; the CLI imports it only inside `conveyor ui`
 
 
 def _module_name(path: Path) -> str:

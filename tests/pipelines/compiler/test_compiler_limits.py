@@ -167,11 +167,15 @@ def test_schema_check_is_not_vacuous(profile, options, argo_schema):
 
 def test_compiler_reads_only_the_ir():
     root = Path(__import__("conveyor.compiler.argo", fromlist=["x"]).__file__).parent
-    imported = set()
+    modules = set()
     for path in root.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("conveyor"):
-                imported.add(node.module.split(".")[1])
+                modules.add(node.module)
             elif isinstance(node, ast.Import):
-                imported.update(a.name.split(".")[1] for a in node.names if a.name.startswith("conveyor."))
-    assert imported <= {"ir", "compiler"}, imported
+                modules.update(a.name for a in node.names if a.name.startswith("conveyor."))
+    imported = {m.split(".")[1] for m in modules}
+    assert imported <= {"ir", "compiler", "runtime"}, imported
+    # From the runtime only the task protocol's codec (text_form, the spec codec): one definition,
+    # shared with the pod that decodes what the compiler encodes.
+    assert {m for m in modules if m.startswith("conveyor.runtime")} <= {"conveyor.runtime.protocol.codec"}, modules

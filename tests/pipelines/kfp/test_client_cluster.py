@@ -62,10 +62,11 @@ def test_wait_times_out_while_the_workflow_runs(client, kube):
 
 
 def test_recurring_run_is_a_cron_workflow(client, kube, tmp_path):
-    from conveyor.compiler.argo import compile_workflow, to_yaml
+    from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 
     package = tmp_path / "train.yaml"
-    package.write_text(to_yaml(compile_workflow(pp.train_pipeline.pipeline_spec)))
+    image = CompileOptions(image="conveyor.local/conveyor-task:test")  # as `conveyor compile --image`
+    package.write_text(to_yaml(compile_workflow(pp.train_pipeline.pipeline_spec, options=image)))
     exp = client.create_experiment("nightly")
     rec = client.create_recurring_run(exp.experiment_id, "Nightly Train", cron_expression="0 30 2 * * *",
                                       params={"lr": 0.1}, pipeline_package_path=str(package), max_concurrency=1)

@@ -144,10 +144,11 @@ def test_experiments_group_runs_and_list_runs_pages(client, pipes):
 
 
 def test_package_from_conveyor_compile_runs(client, pipes, home, tmp_path):
-    from conveyor.compiler.argo import compile_workflow, to_yaml
+    from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 
     package = tmp_path / "adder.yaml"
-    package.write_text(to_yaml(compile_workflow(pipes.adder.pipeline_spec)))
+    image = CompileOptions(image="conveyor.local/conveyor-task:test")  # as `conveyor compile --image`
+    package.write_text(to_yaml(compile_workflow(pipes.adder.pipeline_spec, options=image)))
     run = client.create_run_from_pipeline_package(str(package), arguments={"a": 10}).wait_for_run_completion(120)
     assert run.state == "SUCCEEDED" and run.outputs == {"Output": 14}
     exp = client.create_experiment("pkg")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from conveyor import dsl
-from conveyor.compiler.argo import CompileError, compile_workflow
+from conveyor.compiler.argo import CompileError, CompileOptions, compile_workflow
 from conveyor.ir import PipelineDefinitionError
 from conveyor.runtime.loader import find_pipeline
 from tests.pipelines.kfp.compat import compile_with_kfp, fixture, only_imports_mention_conveyor
+
+TEST_IMAGE = "conveyor.local/conveyor-task:test"  # what `conveyor image build` would name
 
 
 def _kfp_tasks(path, tmp_path) -> dict:
@@ -32,14 +34,14 @@ def test_ignore_upstream_failure_runs_cleanup_with_the_default(run_file, tmp_pat
 
 def test_ignore_upstream_failure_compiles_to_an_argo_depends_on_completion():
     spec = find_pipeline(fixture("ignore_upstream_failure.py"), "ignore_failure_after_pipeline").pipeline_spec
-    manifest = compile_workflow(spec)
+    manifest = compile_workflow(spec, options=CompileOptions(image=TEST_IMAGE))
     root = next(t for t in manifest["spec"]["templates"] if t["name"] == manifest["spec"]["entrypoint"])
     cleanup = next(t for t in root["dag"]["tasks"] if t["name"] == "cleanup")
     assert "dependencies" not in cleanup
     assert cleanup["depends"].startswith("(fail-op.Succeeded || fail-op.Failed")
     reads = find_pipeline(fixture("ignore_upstream_failure.py"), "ignore_failure_pipeline").pipeline_spec
     with pytest.raises(CompileError, match="runs locally only"):
-        compile_workflow(reads)
+        compile_workflow(reads, options=CompileOptions(image=TEST_IMAGE))
 
 
 def test_ignore_upstream_failure_needs_defaults_like_kfp():

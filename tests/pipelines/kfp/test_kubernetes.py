@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.compiler.argo import compile_workflow
+from conveyor.compiler.argo import CompileOptions, compile_workflow
 from conveyor.runtime.loader import load_module_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "k8s_settings.py"
+TEST_IMAGE = "conveyor.local/conveyor-task:test"  # what `conveyor image build` would name
 SECRET = "s3cr3t-VALUE-4b1d"
 
 
@@ -44,7 +45,7 @@ def _kfp_executor(tmp_path) -> dict:
 
 def test_pod_spec_matches_kfp_platform_spec(tmp_path):
     kfp = _kfp_executor(tmp_path)
-    pod = _pod(compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec))
+    pod = _pod(compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec, options=CompileOptions(image=TEST_IMAGE)))
     env = {e["name"]: e.get("valueFrom") for e in pod["container"]["env"]}
     for ref in kfp["secretAsEnv"]:
         for pair in ref["keyToEnv"]:
@@ -61,7 +62,7 @@ def test_pod_spec_matches_kfp_platform_spec(tmp_path):
     (pvc,) = kfp["pvcMount"]
     claim = mounts[pvc["mountPath"]]["persistentVolumeClaim"]["claimName"]
     param = re.fullmatch(r"\{\{inputs\.parameters\.(.+)\}\}", claim).group(1)
-    dag_task = next(t for t in compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec)["spec"]
+    dag_task = next(t for t in compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec, options=CompileOptions(image=TEST_IMAGE))["spec"]
                     ["templates"] if "dag" in t)["dag"]["tasks"][0]
     passed = {p["name"]: p["value"] for p in dag_task["arguments"]["parameters"]}
     assert passed[param] == "{{workflow.parameters." + pvc["pvcNameParameter"]["componentInputParameter"] + "}}"
@@ -81,6 +82,7 @@ def test_spec_records_names_never_values(monkeypatch):
 
 LOCAL = """
 from conveyor import kubernetes
+
 
 @dsl.component
 def write(x: str, root: str) -> str:
