@@ -126,11 +126,14 @@ def test_experiments_group_runs_and_list_runs_pages(client, pipes):
     exp = client.create_experiment("tuning", description="lr sweep")
     assert client.create_experiment("tuning").experiment_id == exp.experiment_id  # idempotent, like kfp
     assert client.get_experiment(experiment_name="tuning").experiment_id == exp.experiment_id
-    ids = [client.create_run_from_pipeline_func(pipes.adder, arguments={"a": a}, experiment_name="tuning").run_id
-           for a in (1, 2, 3)]
+    # One after the other: background runs started together record their rows in any order, and the
+    # paging below is by creation time.
+    ids = []
+    for a in (1, 2, 3):
+        ids.append(client.create_run_from_pipeline_func(pipes.adder, arguments={"a": a}, experiment_name="tuning").run_id)
+        assert client.wait_for_run_completion(ids[-1], timeout=120).state == "SUCCEEDED"
     other = client.create_run_from_pipeline_func(pipes.adder, arguments={"a": 9}).run_id
-    for run_id in [*ids, other]:
-        assert client.wait_for_run_completion(run_id, timeout=120).state == "SUCCEEDED"
+    assert client.wait_for_run_completion(other, timeout=120).state == "SUCCEEDED"
     first = client.list_runs(experiment_id=exp.experiment_id, page_size=2, sort_by="created_at asc")
     second = client.list_runs(experiment_id=exp.experiment_id, page_size=2, page_token=first.next_page_token,
                               sort_by="created_at asc")
@@ -150,7 +153,7 @@ def test_package_from_conveyor_compile_runs(client, pipes, home, tmp_path):
     image = CompileOptions(image="conveyor.local/conveyor-task:test")  # as `conveyor compile --image`
     package.write_text(to_yaml(compile_workflow(pipes.adder.pipeline_spec, options=image)))
     run = client.create_run_from_pipeline_package(str(package), arguments={"a": 10}).wait_for_run_completion(120)
-    assert run.state == "SUCCEEDED" and run.outputs == {"Output": 14}
+    assert run.state == "SUCCEEDED" and run.outputs == {"Output": 14}, run.error
     exp = client.create_experiment("pkg")
     run = client.run_pipeline(exp.experiment_id, "by-package", pipeline_package_path=str(package), params={"b": 1})
     assert run.display_name == "by-package" and run.experiment_id == exp.experiment_id

@@ -159,7 +159,9 @@ class Transactor:
             except DBAPIError as exc:
                 orig = getattr(exc, "orig", None)
                 busy = getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or any(
-                    m in str(orig) for m in _BUSY_MESSAGES)  # libpq connect errors carry no sqlstate
+                    m in str(orig) for m in _BUSY_MESSAGES + _LOCKED_MESSAGES)  # libpq: no sqlstate on connect
+                # SQLite: a connection opened while another one migrates a fresh file sees "locked"
+                # (WAL setup needs the lock); that is a wait, not a bad URL.
                 if not busy or time.monotonic() + delay > deadline:
                     raise MetadataStoreError(
                         f"cannot connect to metadata store {self.safe_url}: {describe(exc, self.url)}"
