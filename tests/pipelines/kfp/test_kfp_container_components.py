@@ -82,6 +82,7 @@ def test_whole_pipeline_runs(ours, tmp_path, monkeypatch):
 
 def test_host_fallback_is_announced(ours, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONVEYOR_HOME", str(tmp_path / ".conveyor"))  # `make test` exports its own
     monkeypatch.delenv("CONVEYOR_CONTAINER_ENGINE", raising=False)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no docker/podman on this PATH
     result = conveyor.run(ours.job_info, {}, use_cache=False)
