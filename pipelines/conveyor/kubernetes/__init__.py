@@ -41,15 +41,20 @@ def _append(task: Any, field: str, item: dict[str, Any]) -> Any:
     return task
 
 
-def use_secret_as_env(task: Any, secret_name: str, secret_key_to_env: dict[str, str], optional: bool = False) -> Any:
-    _name(task, secret_name, "secret_name")
-    if not isinstance(secret_key_to_env, dict) or not secret_key_to_env:
-        raise _error(task, f"must be a non-empty dict of secret key: env var, got {secret_key_to_env!r}",
-                     "secret_key_to_env")
-    for key, env in secret_key_to_env.items():
-        _append(task, "secret_env", {"secret_name": secret_name, "key": _name(task, key, "secret key"),
-                                     "env": _name(task, env, "env var"), "optional": bool(optional)})
+def _key_to_env(task: Any, field: str, source: str, name: str, mapping: Any, what: str, optional: bool) -> Any:
+    """Secret and config-map keys as env vars: one validation, one record shape for both."""
+    _name(task, name, source)
+    argument = f"{source.removesuffix('_name')}_key_to_env"
+    if not isinstance(mapping, dict) or not mapping:
+        raise _error(task, f"must be a non-empty dict of {what}: env var, got {mapping!r}", argument)
+    for key, env in mapping.items():
+        _append(task, field, {source: name, "key": _name(task, key, what), "env": _name(task, env, "env var"),
+                              "optional": bool(optional)})
     return task
+
+
+def use_secret_as_env(task: Any, secret_name: str, secret_key_to_env: dict[str, str], optional: bool = False) -> Any:
+    return _key_to_env(task, "secret_env", "secret_name", secret_name, secret_key_to_env, "secret key", optional)
 
 
 def use_secret_as_volume(task: Any, secret_name: str, mount_path: str, optional: bool = False) -> Any:
@@ -60,14 +65,8 @@ def use_secret_as_volume(task: Any, secret_name: str, mount_path: str, optional:
 
 def use_config_map_as_env(task: Any, config_map_name: str, config_map_key_to_env: dict[str, str],
                           optional: bool = False) -> Any:
-    _name(task, config_map_name, "config_map_name")
-    if not isinstance(config_map_key_to_env, dict) or not config_map_key_to_env:
-        raise _error(task, f"must be a non-empty dict of key: env var, got {config_map_key_to_env!r}",
-                     "config_map_key_to_env")
-    for key, env in config_map_key_to_env.items():
-        _append(task, "config_map_env", {"config_map_name": config_map_name, "key": _name(task, key, "key"),
-                                         "env": _name(task, env, "env var"), "optional": bool(optional)})
-    return task
+    return _key_to_env(task, "config_map_env", "config_map_name", config_map_name, config_map_key_to_env, "key",
+                       optional)
 
 
 def use_config_map_as_volume(task: Any, config_map_name: str, mount_path: str, optional: bool = False) -> Any:

@@ -62,8 +62,21 @@ class NotFoundError(MetadataStoreError):
     """A run/task/attempt/artifact that the caller named does not exist."""
 
 
+class Timed:
+    """`duration_s` of anything with `started_at`/`ended_at` (run records and run summaries)."""
+
+    started_at: float | None
+    ended_at: float | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Timed):
     run_id: str
     pipeline_name: str
     pipeline_digest: str
@@ -78,12 +91,6 @@ class RunRecord:
     started_at: float | None
     ended_at: float | None
     cost_usd: float  # sum of the run's task costs (0.0 when none is known)
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None or self.ended_at is None:
-            return None
-        return self.ended_at - self.started_at
 
 
 @dataclass(frozen=True)

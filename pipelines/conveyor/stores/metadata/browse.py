@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError
+from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError, Timed
 
 RUN_SORTS: Final = ("start", "duration", "cost")  # plus "metric:<name>"
 PAGE_LIMIT_MAX: Final = 500
@@ -62,7 +62,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Timed):
     run_id: str
     pipeline_name: str
     status: str
@@ -75,12 +75,6 @@ class RunSummary:
     cost_usd: float
     sort_value: float | None
     task_counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None or self.ended_at is None:
-            return None
-        return self.ended_at - self.started_at
 
 
 @dataclass(frozen=True)
