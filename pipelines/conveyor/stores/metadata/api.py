@@ -15,6 +15,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from conveyor.stores.metadata.timing import Timed
+
 if TYPE_CHECKING:
     from conveyor.stores.metadata.browse import RunBrowser
 
@@ -60,19 +62,6 @@ class MetadataStoreError(Exception):
 
 class NotFoundError(MetadataStoreError):
     """A run/task/attempt/artifact that the caller named does not exist."""
-
-
-class Timed:
-    """`duration_s` of anything with `started_at`/`ended_at` (run records and run summaries)."""
-
-    started_at: float | None
-    ended_at: float | None
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None or self.ended_at is None:
-            return None
-        return self.ended_at - self.started_at
 
 
 @dataclass(frozen=True)

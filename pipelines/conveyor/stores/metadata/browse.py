@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError, Timed
+from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError
+from conveyor.stores.metadata.timing import Timed
 
 RUN_SORTS: Final = ("start", "duration", "cost")  # plus "metric:<name>"
 PAGE_LIMIT_MAX: Final = 500
