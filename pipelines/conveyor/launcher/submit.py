@@ -185,11 +185,13 @@ def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dic
 def schedule(spec: PipelineSpec, cron: str, profile: Any, *, arguments: dict[str, Any] | None = None,
              client: Any = None, name: str | None = None, timezone: str | None = None,
              concurrency_policy: str = "Forbid", options: CompileOptions | None = None,
-             replace: bool = False) -> dict[str, Any]:
+             replace: bool = False, store: MetadataStore | None = None) -> dict[str, Any]:
     """Create (or with ``replace``, update) a CronWorkflow; returns the manifest the API server stored.
 
     Every scheduled run gets its own run id (the spawned Workflow's name). The spec is embedded,
-    so the schedule keeps working however long it lives; each pod checks the cache itself.
+    so the schedule keeps working however long it lives; each pod checks the cache itself. The
+    schedule is then recorded in the profile's metadata store (``store``, opened when None), where
+    ``conveyor ui`` reads its cron expression to show the next firing.
     """
     validate(spec)
     bound = bind(spec, arguments)
@@ -202,6 +204,22 @@ def schedule(spec: PipelineSpec, cron: str, profile: Any, *, arguments: dict[str
 
         client = custom_objects(profile)
     namespace, cron_name = profile.namespace, manifest["metadata"]["name"]
+    stored = _create_or_replace(client, namespace, cron_name, manifest, replace)
+    own_store = store is None
+    if store is None:
+        from conveyor.stores.metadata import open_metadata_store
+
+        store = open_metadata_store(profile.metadata_url.get_secret_value())
+    try:
+        store.record_schedule(cron_name, spec.name, cron, timezone=timezone, namespace=namespace)
+    finally:
+        if own_store:
+            store.close()
+    return stored
+
+
+def _create_or_replace(client: Any, namespace: str, cron_name: str, manifest: dict[str, Any],
+                       replace: bool) -> dict[str, Any]:
     what = f"creating CronWorkflow {namespace}/{cron_name}"
     try:
         return client.create_namespaced_custom_object(GROUP, VERSION, namespace, CRON_WORKFLOWS, manifest)

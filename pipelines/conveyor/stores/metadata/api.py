@@ -191,6 +191,19 @@ class CacheClaim:
 
 
 @dataclass(frozen=True)
+class ScheduleRecord:
+    """A recurring run (an Argo CronWorkflow `name`); its firings are runs labelled `schedule=name`."""
+
+    name: str
+    pipeline_name: str
+    cron: str  # 5-field cron or @daily-style, as Argo was given it
+    timezone: str | None
+    namespace: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
 class ConsistencyReport:
     run_id: str
     problems: tuple[str, ...] = field(default_factory=tuple)
@@ -380,6 +393,11 @@ class MetadataStore(abc.ABC):
         """Everything a successful attempt records, all or nothing: output artifacts and lineage, input
         lineage, metrics, the attempt's end, the cache entry, the task row (succeeded, plus
         `task_fields` such as duration and cost) and the release of the compute lease `(key, owner)`."""
+
+    @abc.abstractmethod
+    def record_schedule(self, name: str, pipeline_name: str, cron: str, timezone: str | None = None,
+                        namespace: str = "", now: float | None = None) -> ScheduleRecord:
+        """Create or replace the schedule `name` (what `conveyor schedule` made); read by the explorer."""
 
     def browser(self) -> RunBrowser:
         """The explorer's read side: summary columns, keyset pages (stores/metadata/browse.py)."""

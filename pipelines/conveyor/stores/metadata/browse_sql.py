@@ -14,8 +14,8 @@ from sqlalchemy import Float, Text, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
-from conveyor.stores.metadata import rows, tags
-from conveyor.stores.metadata.api import ArtifactRecord, NotFoundError
+from conveyor.stores.metadata import rows, schedules, tags
+from conveyor.stores.metadata.api import ArtifactRecord, NotFoundError, ScheduleRecord
 from conveyor.stores.metadata.browse import (
     ERROR_PREVIEW_CHARS,
     RunBrowser,
@@ -153,13 +153,13 @@ def run_facts(conn: Connection, run_ids: list[str]) -> list[RunFacts]:
 
 
 def schedule_firings(conn: Connection, label: str, per_schedule: int) -> dict[str, list[RunSummary]]:
-    value = json_text(conn, runs.c.labels_json, label)
+    """Newest firings first, found through the run_tags index (the label a scheduled run carries)."""
     stmt = select(
         runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.profile_name, runs.c.labels_json,
         func.substr(runs.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), runs.c.created_at, runs.c.started_at,
-        runs.c.ended_at, runs.c.created_at.label("sort_value"),
-        value.label("schedule"),
-    ).where(value.is_not(None)).order_by(runs.c.created_at.desc()).limit(5000)
+        runs.c.ended_at, runs.c.created_at.label("sort_value"), run_tags.c.value.label("schedule"),
+    ).join(run_tags, run_tags.c.run_id == runs.c.run_id).where(
+        run_tags.c.kind == tags.LABEL, run_tags.c.name == label).order_by(run_tags.c.created_at.desc()).limit(5000)
     out: dict[str, list[RunSummary]] = {}
     for r in conn.execute(stmt):
         group = out.setdefault(r.schedule, [])
@@ -201,6 +201,9 @@ class SqlRunBrowser(RunBrowser):
         return self._tx.read(lambda c: [rows.artifact_record(r) for r in c.execute(
             select(artifacts).where(artifacts.c.producer_run_id == run_id, artifacts.c.producer_task_id == task_id)
             .order_by(artifacts.c.id))])
+
+    def schedules(self) -> list[ScheduleRecord]:
+        return self._tx.read(schedules.list_schedules)
 
     def schedule_firings(self, label: str = "schedule", per_schedule: int = 20) -> dict[str, list[RunSummary]]:
         return self._tx.read(lambda c: schedule_firings(c, label, per_schedule))

@@ -163,6 +163,17 @@ cache_entries = Table(
     Index(None, "expires_at"),
 )
 
+schedules = Table(  # recurring runs as `conveyor schedule` created them (ScheduleRecord)
+    "schedules", metadata,
+    Column("name", ID, primary_key=True),
+    Column("pipeline_name", ID, nullable=False),
+    Column("cron", String(255), nullable=False),
+    Column("timezone", String(64)),
+    Column("namespace", ID, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
 cache_claims = Table(
     "cache_claims", metadata,
     Column("key", KEY, primary_key=True),
