@@ -125,6 +125,22 @@ def test_migration_0003_backfills_tags_and_cost(metadata_url):
         store.close()
 
 
+def test_schedules_are_recorded_and_their_firings_found_by_label(metadata_store):
+    first = metadata_store.record_schedule("nightly", "train", " 0 3 * * * ", timezone="UTC", namespace="ml", now=5.0)
+    assert (first.cron, first.timezone, first.namespace, first.created_at) == ("0 3 * * *", "UTC", "ml", 5.0)
+    again = metadata_store.record_schedule("nightly", "train", "0 4 * * *", now=9.0)
+    assert (again.cron, again.timezone, again.created_at, again.updated_at) == ("0 4 * * *", None, 5.0, 9.0)
+    with pytest.raises(Exception, match="a name and a cron expression are required"):
+        metadata_store.record_schedule("x", "train", "  ")
+    for i in range(3):
+        _run(metadata_store, f"n{i}", labels={"schedule": "nightly"}, now=float(i))
+    _run(metadata_store, "other", labels={"team": "nightly"}, now=10.0)
+    b = metadata_store.browser()
+    assert [s.name for s in b.schedules()] == ["nightly"]
+    firings = b.schedule_firings(per_schedule=2)
+    assert list(firings) == ["nightly"] and [r.run_id for r in firings["nightly"]] == ["n2", "n1"]
+
+
 @pytest.mark.parametrize("typed, stored", [("0.010", "0.01"), ("5", "5"), ("adam", "adam"), ("[1, 2]", "[1,2]"),
                                            ('"5"', '"5"')])
 def test_query_text_normalises_json_that_is_not_a_string(typed, stored):
