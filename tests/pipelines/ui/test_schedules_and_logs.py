@@ -76,3 +76,13 @@ def test_cache_hit_without_attempts_points_at_the_producer(stores, client):
     store.upsert_task("hit", "t", cached_from_run="src", cached_from_task="t")
     text = client.get("/runs/hit/tasks/t").text
     assert "a cache hit runs nothing" in text and 'href="/runs/src/tasks/t">open the producing task' in text
+
+
+def test_hostile_schedule_names_and_crons_are_escaped(stores, client):
+    from tests.pipelines.ui.conftest import HOSTILE
+
+    store, _ = stores
+    store.record_schedule(HOSTILE, HOSTILE, HOSTILE, timezone=HOSTILE)
+    page = client.get("/schedules")
+    assert page.status_code == 200 and HOSTILE not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "unknown timezone" in page.text
