@@ -9,6 +9,7 @@ from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonCo
 from conveyor.dsl.config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from conveyor.dsl.container import ContainerSpec, container_component
 from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
+from conveyor.dsl.importer import importer
 from conveyor.dsl.pipeline import Pipeline, pipeline
 from conveyor.dsl.placeholders import (
     PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
@@ -86,5 +87,6 @@ __all__ = [
     "SubPipelineTask",
     "TransientError",
     "component",
+    "importer",
     "pipeline",
 ]

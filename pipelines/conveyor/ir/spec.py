@@ -17,6 +17,7 @@ from pydantic import Field
 from conveyor.ir.base import Frozen
 from conveyor.ir.container import ContainerImplementation
 from conveyor.ir.errors import PipelineDefinitionError
+from conveyor.ir.importer import ImporterImplementation
 from conveyor.ir.kubernetes import KubernetesSettings
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
@@ -89,7 +90,8 @@ class ComponentSpec(Frozen):
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
-    implementation: Annotated[PythonFunction | ContainerImplementation, Field(discriminator="kind")]
+    implementation: Annotated[PythonFunction | ContainerImplementation | ImporterImplementation,
+                              Field(discriminator="kind")]
     base_image: str | None = None
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
