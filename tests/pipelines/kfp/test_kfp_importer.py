@@ -97,3 +97,12 @@ def test_importer_compiles_to_a_schema_valid_argo_task(argo_schema):
                                 options=CompileOptions(image=TEST_IMAGE))
     pod = next(t for t in reimport["spec"]["templates"] if "container" in t and "importer" in t["name"])
     assert "--no-cache" in pod["container"]["args"]
+
+
+def test_gs_object_imports_through_the_artifact_store_code(run_file, gcs_emulator_env):
+    bucket = gcs_emulator_env.create_bucket()
+    gcs_emulator_env.client().bucket(bucket).blob("in/rows.csv").upload_from_string(b"g,h\n")
+    uri = f"gs://{bucket}/in/rows.csv"
+    result = run_file(FIXTURE, {"uri": uri, "rows": 2}, name="importer_pipeline")
+    assert result.succeeded, result.error
+    assert result.outputs == {"Output": f"g,h\n|{uri}|from {uri}|2|Dataset"}
