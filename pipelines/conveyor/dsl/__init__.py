@@ -37,7 +37,7 @@ from conveyor.ir.artifacts import (
     get_uri,
 )
 from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
-from conveyor.ir.types import Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
+from conveyor.ir.types import EmbeddedInput, Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
 
 __all__ = [
     "PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER",
@@ -65,6 +65,7 @@ __all__ = [
     "Condition",
     "Dataset",
     "Elif",
+    "EmbeddedInput",
     "Else",
     "ExitHandler",
     "If",

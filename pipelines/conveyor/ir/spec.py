@@ -17,6 +17,7 @@ from pydantic import Field
 from conveyor.ir.base import Frozen
 from conveyor.ir.container import ContainerImplementation
 from conveyor.ir.errors import PipelineDefinitionError
+from conveyor.ir.embedded import EmbeddedArtifact
 from conveyor.ir.importer import ImporterImplementation
 from conveyor.ir.kubernetes import KubernetesSettings
 from conveyor.ir.types import value_matches
@@ -96,6 +97,9 @@ class ComponentSpec(Frozen):
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
     cache_ttl_seconds: float | None = None
+    # kfp's embedded_artifact_path + EmbeddedInput[T] parameters; left out of the JSON when unset, so
+    # specs (and digests) written before it existed stay equal.
+    embedded: EmbeddedArtifact | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def input(self, name: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.name == name), None)
@@ -113,6 +117,7 @@ class ComponentSpec(Frozen):
                     "base_image": self.base_image,
                     "packages": list(self.packages_to_install),
                     "cache_version": self.cache_version,
+                    **({"embedded": self.embedded.digest} if self.embedded else {}),
                 }
             )
         )

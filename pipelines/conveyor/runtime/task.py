@@ -89,6 +89,11 @@ class TaskContext:
                 kwargs[spec.name] = self._input_value(spec)
             elif spec.required:
                 raise PermanentError(f"{self.label}: required input {spec.name!r} was not provided")
+        embedded = self.component.embedded
+        if embedded is not None:  # EmbeddedInput[T]: the component's own asset, unpacked for this attempt
+            path = str(embedded.unpack(self.workdir / "embedded"))
+            for name, type_name in embedded.inputs.items():
+                kwargs[name] = artifact_class(type_name)(name=name, uri=path, path=path)
         for spec in self.component.outputs:
             if spec.style not in ("artifact", "path"):
                 continue
