@@ -281,6 +281,8 @@ class RunGraph:
         try:
             for arg in task.arguments.values():
                 self.resolve_input(task, arg, inst.ctx)
+            for mount in task.kubernetes.pvc_mounts:  # a claim named by CreatePVC's output: wait for it
+                self.resolve(mount.pvc_name, inst.ctx)
             for group_id in self._conditions[inst.task]:
                 group = self.spec.groups[group_id]
                 if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):

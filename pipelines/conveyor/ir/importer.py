@@ -9,11 +9,9 @@ extra parameter inputs (``metadata``, ``metadata-2``, ...), exactly as kfp's com
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, Literal
 
-from conveyor.ir.base import Frozen
+from conveyor.ir.base import DeclaredImplementation
 from conveyor.ir.container import Reference, split_text
 from conveyor.ir.placeholders import part_text
 
@@ -22,7 +20,7 @@ OUTPUT = "artifact"
 METADATA_INPUT = "metadata"
 
 
-class ImporterImplementation(Frozen):
+class ImporterImplementation(DeclaredImplementation):
     """Bring the object at input `uri` in as an artifact of `artifact_type` with `metadata`.
 
     `reimport=False` (kfp's default) lets a later run with the same URI and metadata reuse the earlier
@@ -34,19 +32,6 @@ class ImporterImplementation(Frozen):
     reimport: bool = False
     metadata: dict[str, Any] = {}
     download_to_workspace: bool = False
-
-    @property
-    def source_digest(self) -> str:
-        data = self.model_dump(mode="json")
-        return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-    @property
-    def deps_digest(self) -> str:
-        return ""
-
-    @property
-    def module_file(self) -> None:
-        return None
 
 
 def input_placeholder(name: str) -> str:

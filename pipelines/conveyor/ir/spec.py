@@ -16,10 +16,10 @@ from pydantic import Field
 
 from conveyor.ir.base import Frozen
 from conveyor.ir.container import ContainerImplementation
-from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.embedded import EmbeddedArtifact
+from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.importer import ImporterImplementation
-from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.kubernetes import KubernetesSettings, PvcImplementation
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
@@ -91,7 +91,7 @@ class ComponentSpec(Frozen):
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
-    implementation: Annotated[PythonFunction | ContainerImplementation | ImporterImplementation,
+    implementation: Annotated[PythonFunction | ContainerImplementation | ImporterImplementation | PvcImplementation,
                               Field(discriminator="kind")]
     base_image: str | None = None
     packages_to_install: tuple[str, ...] = ()

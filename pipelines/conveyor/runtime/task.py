@@ -20,6 +20,7 @@ from typing import Any
 from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
 from conveyor.ir.importer import ImporterImplementation
+from conveyor.ir.kubernetes import PvcImplementation
 from conveyor.ir.spec import InputSpec, OutputSpec, PythonFunction
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.container import run_container
@@ -27,6 +28,7 @@ from conveyor.runtime.importer import run_importer
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
+from conveyor.runtime.pvc import run_pvc
 from conveyor.runtime.reentry import mark_task_process
 from conveyor.stores.artifacts import (
     DigestMismatchError,
@@ -198,6 +200,8 @@ def execute(request: TaskRequest) -> tuple[int, TaskResult]:
                 returned = func(**kwargs)
             elif isinstance(impl, ImporterImplementation):
                 returned = run_importer(ctx.component, request.parameters, outputs)
+            elif isinstance(impl, PvcImplementation):
+                returned = run_pvc(ctx.component, request.parameters, outputs)
             else:
                 returned = run_container(ctx.component, kwargs, outputs, request.model_dump(mode="json"))
         finally:
