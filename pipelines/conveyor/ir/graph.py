@@ -69,8 +69,13 @@ def exit_handler_members(spec: PipelineSpec, group_id: str) -> list[str]:
 
 
 def exit_groups_of(spec: PipelineSpec, task: str) -> list[str]:
-    """Exit handler groups whose exit task is `task`."""
-    return [g.id for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) and g.exit_task == task]
+    """Exit handler groups whose exit task is `task` (or one of them, for an exit pipeline)."""
+    return [g.id for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) and task in g.exit_tasks]
+
+
+def all_exit_tasks(spec: PipelineSpec) -> list[str]:
+    """Every exit task of every ExitHandler, in group order."""
+    return [t for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) for t in g.exit_tasks]
 
 
 def dependencies(spec: PipelineSpec, task: str) -> set[str]:

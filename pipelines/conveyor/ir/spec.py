@@ -202,6 +202,13 @@ class ExitHandlerGroup(Frozen):
     id: str
     parent: str | None = None
     exit_task: str
+    # The other tasks of a sub-pipeline used as the exit task (kfp allows a pipeline there); left out
+    # of the JSON when empty so older specs and digests stay equal.
+    more_exit_tasks: tuple[str, ...] = Field(default=(), exclude_if=lambda value: not value)
+
+    @property
+    def exit_tasks(self) -> tuple[str, ...]:
+        return (self.exit_task, *self.more_exit_tasks)
 
 
 Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]

@@ -302,6 +302,10 @@ class _Builder:
         self.add_edges(runnable)
         for task in self.sc.exit_tasks:
             self.add_task(task, EXIT)
+        exit_scope = self.sc.scopes.get(EXIT)
+        for task in self.sc.exit_tasks:  # an exit pipeline's own order (its tasks run in onExit together)
+            for dep in dependencies(self.spec, task) & set(self.sc.exit_tasks):
+                exit_scope.nodes[task].deps.add(exit_scope.nodes[dep].name)  # type: ignore[union-attr]
         templates = [dag_template(s) for s in self.sc.scopes.values()] + list(self.containers.values())
         return m.WorkflowSpec(
             entrypoint=self.sc.scope(ROOT).template,
