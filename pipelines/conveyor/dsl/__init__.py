@@ -5,7 +5,12 @@ else's job, so this package never imports an executor.
 """
 
 from conveyor.dsl.channels import PipelineChannel
-from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
+from conveyor.dsl.component import (
+    ComponentCalledOutsidePipelineError,
+    PythonComponent,
+    component,
+    notebook_component,
+)
 from conveyor.dsl.config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from conveyor.dsl.container import ContainerSpec, container_component
 from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
@@ -89,5 +94,6 @@ __all__ = [
     "TransientError",
     "component",
     "importer",
+    "notebook_component",
     "pipeline",
 ]

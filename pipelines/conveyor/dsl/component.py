@@ -183,3 +183,18 @@ def component(
         )
 
     return wrap(func) if func is not None else wrap
+
+
+def notebook_component(func: Callable[..., Any] | None = None, *, notebook_path: str = "", **_: Any) -> Any:
+    """kfp's `@dsl.notebook_component` is refused when the component is defined: running a notebook
+    needs a Jupyter kernel in the task environment, which conveyor does not provision."""
+
+    def refuse(f: Callable[..., Any]) -> Any:
+        raise PipelineDefinitionError(
+            f"component {getattr(f, '__name__', f)!r}: dsl.notebook_component is not supported by conveyor (it "
+            "needs a Jupyter kernel and nbclient in the task). Write a @dsl.component with "
+            "packages_to_install=['nbclient', 'ipykernel'] and embedded_artifact_path="
+            f"{notebook_path or 'NOTEBOOK.ipynb'!r} that executes the notebook from a dsl.EmbeddedInput, "
+            "or convert it with `jupyter nbconvert --to script` and call the code from a @dsl.component")
+
+    return refuse(func) if func is not None else refuse

@@ -112,3 +112,10 @@ def test_kfp_config_and_artifact_type_paths_import():
         dsl.WorkspaceConfig(size="lots")
     with pytest.raises(RuntimeError, match="only be called while a task runs"):
         dsl.get_uri()
+
+
+def test_notebook_component_is_refused_with_what_to_write_instead():
+    with pytest.raises(PipelineDefinitionError, match=r"notebook_component is not supported.*embedded_artifact_path"):
+        @dsl.notebook_component(notebook_path="analysis.ipynb")
+        def analyse(rows: int):
+            dsl.run_notebook(rows=rows)
