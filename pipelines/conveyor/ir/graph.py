@@ -58,6 +58,7 @@ def data_dependencies(spec: PipelineSpec, task: str) -> set[str]:
     """Tasks whose outputs `task` reads, directly or through its groups' items and conditions."""
     args: list[object] = list(spec.tasks[task].arguments.values())
     args.extend(mount.pvc_name for mount in spec.tasks[task].kubernetes.pvc_mounts)  # CreatePVC's output
+    args.extend(spec.tasks[task].resource_args.values())  # set_cpu_limit(task.output) and the like
     for group_id in task_groups(spec, task):
         args.extend(group_args(spec, group_id))
     return {name for arg in args for name in referenced_tasks(arg)}

@@ -174,6 +174,9 @@ class TaskSpec(Frozen):
     # whose producer failed falls back to its default.
     # Left out of the JSON while False, so specs (and their digests) written before it existed stay equal.
     ignore_upstream_failure: bool = Field(default=False, exclude_if=lambda value: not value)
+    # cpu/memory requests and limits given a run-time value (a pipeline parameter or task output), by
+    # Resources field name; resolved when the task starts. Left out of the JSON while empty.
+    resource_args: dict[str, Arg] = Field(default_factory=dict, exclude_if=lambda value: not value)
 
 
 class ParallelForGroup(Frozen):

@@ -68,8 +68,8 @@ def test_build_time_settings_refuse_run_time_values(setter):
         _build(p)
 
 
-@pytest.mark.parametrize("setter", ["set_cpu_limit", "set_memory_limit", "set_accelerator_type"])
-def test_resources_from_pipeline_values_are_refused_with_the_alternative(setter):
+@pytest.mark.parametrize("setter", ["set_accelerator_type", "set_accelerator_limit"])
+def test_accelerators_from_pipeline_values_are_refused_with_the_alternative(setter):
     def p(value: str = "2"):
         getattr(echo(text="x"), setter)(value)
 

@@ -28,7 +28,13 @@ from conveyor.compiler.argo.naming import (
 )
 from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.placement import place
-from conveyor.compiler.argo.pods import PIP_CACHE_VOLUME, TASK_PARAM, PodContext, container_template
+from conveyor.compiler.argo.pods import (
+    PIP_CACHE_VOLUME,
+    TASK_PARAM,
+    PodContext,
+    container_template,
+    resource_param,
+)
 from conveyor.compiler.argo.pvc import pvc_template
 from conveyor.compiler.argo.render import dag_template
 from conveyor.compiler.argo.scopes import (
@@ -155,6 +161,8 @@ class _Builder:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
         for param, arg in pvc_params(task.kubernetes).items():
             node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
+        for field, arg in sorted(task.resource_args.items()):
+            node.args[resource_param(field)] = self.sc.ref(arg, key, f"{what} set_{field}()", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         if task.ignore_upstream_failure:
             reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
