@@ -58,3 +58,14 @@ def test_embedded_input_without_a_path_or_a_missing_path_is_refused(tmp_path):
         @dsl.component(embedded_artifact_path=str(tmp_path / "absent"))
         def missing(asset: dsl.EmbeddedInput[dsl.Dataset]) -> str:
             return asset.path
+
+
+def test_embedded_asset_travels_in_the_compiled_workflow(assets, argo_schema):
+    from conveyor.compiler.argo import CompileOptions, compile_workflow, decode_spec
+
+    spec = find_pipeline(FIXTURE, "embedded_file_pipeline").pipeline_spec
+    manifest = compile_workflow(spec, options=CompileOptions(image="conveyor.local/conveyor-task:test"))
+    argo_schema.check(manifest)
+    (param,) = [p["value"] for p in manifest["spec"]["arguments"]["parameters"] if p["name"] == "conveyor-spec"]
+    shipped = decode_spec(param).component_of("read-file").embedded
+    assert shipped == spec.component_of("read-file").embedded

@@ -106,3 +106,35 @@ def test_gs_object_imports_through_the_artifact_store_code(run_file, gcs_emulato
     result = run_file(FIXTURE, {"uri": uri, "rows": 2}, name="importer_pipeline")
     assert result.succeeded, result.error
     assert result.outputs == {"Output": f"g,h\n|{uri}|from {uri}|2|Dataset"}
+
+
+def test_a_local_folder_imports_whole(run_file, write_pipeline, tmp_path):
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    (folder / "a.txt").write_text("1")
+    (folder / "b.txt").write_text("2")
+    path = write_pipeline("""
+    @dsl.component
+    def names(data: Input[Dataset]) -> str:
+        import os
+        return ",".join(sorted(os.listdir(data.path)))
+
+    @dsl.pipeline
+    def folder_pipeline(uri: str) -> str:
+        return names(data=dsl.importer(artifact_uri=uri, artifact_class=Dataset).output).output
+    """)
+    result = run_file(path, {"uri": f"file://{folder}"})
+    assert result.succeeded, result.error
+    assert result.outputs == {"Output": "a.txt,b.txt"}
+
+
+def test_bad_importer_calls_are_authoring_errors():
+    from conveyor import dsl
+    from conveyor.ir import PipelineDefinitionError
+
+    @dsl.pipeline
+    def not_a_class():
+        dsl.importer(artifact_uri="/x", artifact_class=str)
+
+    with pytest.raises(PipelineDefinitionError, match="artifact_class must be an artifact class"):
+        _ = not_a_class.pipeline_spec

@@ -78,3 +78,27 @@ def test_bad_create_pvc_arguments_are_authoring_errors():
         _ = both_names.pipeline_spec
     with pytest.raises(PipelineDefinitionError, match="each must be one of ReadWriteOnce"):
         _ = bad_mode.pipeline_spec
+
+
+LOCAL_ERRORS = """
+from conveyor import kubernetes
+
+
+@dsl.pipeline
+def create_twice():
+    kubernetes.CreatePVC(pvc_name="fixed", access_modes=["ReadWriteOnce"], size="1Gi")
+
+
+@dsl.pipeline
+def delete_missing():
+    kubernetes.DeletePVC(pvc_name="never-made")
+"""
+
+
+def test_local_claims_fail_like_a_cluster(home, run_file, write_pipeline):
+    path = write_pipeline(LOCAL_ERRORS)
+    assert run_file(path, name="create_twice").succeeded
+    again = run_file(path, name="create_twice")  # never cached: the claim exists now
+    assert not again.succeeded and "claim 'fixed' already exists locally" in again.tasks[0].error
+    missing = run_file(path, name="delete_missing")
+    assert not missing.succeeded and "there is no claim 'never-made' locally" in missing.tasks[0].error
