@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from conveyor.executor.resources import runtime_resources
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
@@ -281,6 +282,14 @@ class RunGraph:
         try:
             for arg in task.arguments.values():
                 self.resolve_input(task, arg, inst.ctx)
+            for mount in task.kubernetes.pvc_mounts:  # a claim named by CreatePVC's output: wait for it
+                self.resolve(mount.pvc_name, inst.ctx)
+            values = {f: self.resolve(a, inst.ctx) for f, a in task.resource_args.items()}  # wait for them
+            if values:
+                try:
+                    runtime_resources(task.resources, values)  # set_cpu_limit(task.output): a quantity?
+                except ValueError as exc:
+                    return "fail", str(exc)
             for group_id in self._conditions[inst.task]:
                 group = self.spec.groups[group_id]
                 if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):

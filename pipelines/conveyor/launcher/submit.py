@@ -19,6 +19,7 @@ from typing import Any
 
 from conveyor.compiler.argo import CompileOptions, compile_cron_workflow, compile_workflow
 from conveyor.compiler.argo.naming import dns_name
+from conveyor.ir.graph import all_exit_tasks
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
@@ -162,7 +163,7 @@ def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dic
                    embed_spec: bool) -> dict[str, Any]:
     """The Workflow for what is left: cached outputs injected, named after the run."""
     cached = resolution.injected()
-    exit_tasks = {getattr(g, "exit_task", None) for g in spec.groups.values()}
+    exit_tasks = set(all_exit_tasks(spec))
     if cached and all(t in cached or t in exit_tasks for t in spec.tasks):
         # Only exit tasks are left, and Argo needs a DAG to attach onExit to: let the last cached task
         # run again; its pod finds the verified cache entry and only re-emits the outputs.
