@@ -15,10 +15,10 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 import yaml
 
 from components import k8s as kx
+from components.generated_secret import GeneratedSecret
 from components.config import StackConfig, type_token
 
 NAMESPACE = "monitoring"
@@ -77,7 +77,7 @@ class Monitoring(pulumi.ComponentResource):
         # node-exporter needs host PID/network: the monitoring namespace cannot enforce `restricted`.
         ns = kx.namespace(f"{name}-ns", NAMESPACE, "privileged", k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
-        grafana_pw = random.RandomPassword(f"{name}-grafana-admin", length=24, special=False,
+        grafana_pw = GeneratedSecret(f"{name}-grafana-admin", length=24,
                                            opts=pulumi.ResourceOptions(parent=self))  # fmt: skip
         k8s.core.v1.Secret(f"{name}-grafana-admin", metadata={"name": "grafana-admin", "namespace": NAMESPACE},
                            string_data={"admin-user": "admin", "admin-password": grafana_pw.result}, opts=in_ns)  # fmt: skip

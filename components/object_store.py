@@ -15,9 +15,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import k8s as kx
+from components.generated_secret import GeneratedSecret
 from components.config import StackConfig, type_token
 
 IN_CLUSTER_NAMESPACE = "object-store"
@@ -166,10 +166,9 @@ class ObjectStore(pulumi.ComponentResource):
             return
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         ns = kx.namespace(f"{name}-ns", IN_CLUSTER_NAMESPACE, "restricted", k8s_opts)
-        access = random.RandomPassword(
-            f"{name}-access-key", length=20, special=False, upper=True, opts=self._child
+        access = GeneratedSecret(f"{name}-access-key", length=20, opts=self._child
         )
-        secret = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=self._child)
+        secret = GeneratedSecret(f"{name}-secret-key", length=40, opts=self._child)
         identities = pulumi.Output.all(access.result, secret.result).apply(
             lambda k: json.dumps({"identities": [{"name": "conveyor", "actions": ["Admin", "Read", "Write", "List"],
                                                   "credentials": [{"accessKey": k[0], "secretKey": k[1]}]}]})

@@ -98,6 +98,10 @@ def _gcp(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Python dynamic providers (components/generated_secret.py) register under this one token.
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
 def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "project") -> dict[str, Any]:
     """Outputs = inputs, overlaid with the computed fields the real provider would return."""
     state = dict(inputs)
@@ -111,7 +115,8 @@ def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "
             state[key] = {**state[key], **value}  # e.g. vpcConfig + computed clusterSecurityGroupId
         elif key not in state or key == "arn":
             state[key] = value
-    if token.startswith("random:"):
+    state.pop("__provider", None)  # a dynamic resource's pickled provider: not an output
+    if token.startswith("random:") or (token == DYNAMIC and state.get("result", "") is None):
         length = int(inputs.get("length", 16) or 16)
         state |= {"result": ("m0ck" + name)[:length].ljust(length, "x"), "bcryptHash": "$2a$10$mock"}
     elif token.startswith("kubernetes:") and "metadata" in inputs:
