@@ -14,8 +14,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import k8s as kx
-from components.generated_secret import GeneratedSecret
 from components.config import StackConfig, type_token
+from components.generated_secret import GeneratedSecret
 
 DB_NAME = "conveyor"
 DB_USER = "conveyor"
@@ -31,16 +31,24 @@ class MetadataDb(pulumi.ComponentResource):
         cfg: StackConfig,
         cluster: object,
         store: object | None = None,
+        password: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("MetadataDb"), name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         self._data = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
-        pw = GeneratedSecret(f"{name}-password", length=32, opts=self._child)
-        self.password = pulumi.Output.secret(pw.result)
-        self.database, self.username, self.port = DB_NAME, DB_USER, 5432
-        self.sslmode = "require"
-        if cfg.cloud == "aws":
+        external = cfg.cloud == "existing" and cfg.database.mode == "external"
+        if external and password is None:
+            raise ValueError("conveyor:database_password: not set; database.mode='external' needs the password of "
+                             "your Postgres (pulumi config set --secret database_password ...)")
+        if not external:
+            password = GeneratedSecret(f"{name}-password", length=32, opts=self._child).result
+        self.password = pulumi.Output.secret(password)
+        self.database, self.username, self.port = DB_NAME, DB_USER, cfg.database.port
+        self.sslmode = cfg.database.sslmode
+        if external:  # your own Postgres: nothing is installed, the URL points at it
+            self.host = pulumi.Output.from_input(cfg.database.host)
+        elif cfg.cloud == "aws":
             self.host = self._rds(name, cfg, cluster.aws)
         elif cfg.cloud == "gcp":
             self.host = self._cloudsql(name, cfg, cluster.gcp)
@@ -161,14 +169,14 @@ class MetadataDb(pulumi.ComponentResource):
         """
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         op_ns = kx.namespace(f"{name}-cnpg-ns", "cnpg-system", "restricted", k8s_opts)
-        operator = kx.helm_release(
-            f"{name}-cnpg", cfg.versions.cloudnative_pg, "cnpg-system",
+        operator = kx.install(
+            f"{name}-cnpg", cfg.versions.cloudnative_pg, cfg.source("cloudnative_pg"), "cnpg-system",
             {"podSecurityContext": kx.POD_SECURITY_CONTEXT, "containerSecurityContext": kx.CONTAINER_SECURITY_CONTEXT,
              "resources": kx.resources("100m", "200Mi", "1", "512Mi"), "monitoring": {"podMonitorEnabled": False}},
             pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[op_ns]),
         )  # fmt: skip
         db_ns = kx.namespace(f"{name}-db-ns", IN_CLUSTER_NAMESPACE, "restricted", k8s_opts)
-        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[db_ns, operator])
+        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[r for r in (db_ns, operator) if r])
         app_secret = k8s.core.v1.Secret(
             f"{name}-app-secret", metadata={"name": "conveyor-db-app", "namespace": IN_CLUSTER_NAMESPACE},
             type="kubernetes.io/basic-auth", string_data={"username": DB_USER, "password": self.password}, opts=in_ns,

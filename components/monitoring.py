@@ -18,8 +18,8 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import k8s as kx
-from components.generated_secret import GeneratedSecret
 from components.config import StackConfig, type_token
+from components.generated_secret import GeneratedSecret
 
 NAMESPACE = "monitoring"
 ASSETS = Path(__file__).parent / "assets" / "monitoring"
@@ -123,11 +123,12 @@ class Monitoring(pulumi.ComponentResource):
                                    "securityContext": sec["podSecurityContext"],
                                    "containerSecurityContext": sec["securityContext"]},
         }  # fmt: skip
-        stack = kx.helm_release(f"{name}-kube-prometheus-stack", cfg.versions.kube_prometheus_stack, NAMESPACE,
-                                values, in_ns, release_name="kube-prometheus-stack")  # fmt: skip
-        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack])
-        kx.helm_release(
-            f"{name}-pushgateway", cfg.versions.pushgateway, NAMESPACE,
+        stack = kx.install(f"{name}-kube-prometheus-stack", cfg.versions.kube_prometheus_stack,
+                           cfg.source("kube_prometheus_stack"), NAMESPACE, values, in_ns,
+                           release_name="kube-prometheus-stack")  # fmt: skip
+        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack or ns])
+        kx.install(
+            f"{name}-pushgateway", cfg.versions.pushgateway, cfg.source("pushgateway"), NAMESPACE,
             {"fullnameOverride": "pushgateway", "serviceMonitor": {"enabled": True, "additionalLabels": RULE_LABELS},
              **kx.secure("50m", "64Mi", "500m", "256Mi"), "persistentVolume": {"enabled": True, "size": "2Gi"}},
             after_stack, release_name="pushgateway",

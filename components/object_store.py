@@ -17,8 +17,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import k8s as kx
-from components.generated_secret import GeneratedSecret
 from components.config import StackConfig, type_token
+from components.generated_secret import GeneratedSecret
 
 IN_CLUSTER_NAMESPACE = "object-store"
 IN_CLUSTER_BUCKET = "conveyor-artifacts"
@@ -202,9 +202,9 @@ class ObjectStore(pulumi.ComponentResource):
             },
             "s3": {"enableAuth": True, "existingConfigSecret": "seaweedfs-s3-config", "port": 8333},
         }
-        kx.helm_release(f"{name}-seaweedfs", cfg.versions.seaweedfs, IN_CLUSTER_NAMESPACE, values,
-                        pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cfg_secret],
-                                               protect=cfg.protect), release_name="seaweedfs")  # fmt: skip
+        kx.install(f"{name}-seaweedfs", cfg.versions.seaweedfs, cfg.source("seaweedfs"), IN_CLUSTER_NAMESPACE, values,
+                   pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cfg_secret], protect=cfg.protect),
+                   release_name="seaweedfs")  # fmt: skip
         self.bucket = pulumi.Output.from_input(IN_CLUSTER_BUCKET)
         self.endpoint = pulumi.Output.from_input(f"http://seaweedfs-s3.{IN_CLUSTER_NAMESPACE}.svc:8333")
         self.access_key_id = access.result

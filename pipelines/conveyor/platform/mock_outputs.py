@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 GCP_PROJECT = "conveyor-mock"
@@ -152,4 +154,6 @@ def mock_call(token: str, args: dict[str, Any]) -> dict[str, Any]:
         }
     if token == "gcp:organizations/getProject:getProject":
         return {"projectId": GCP_PROJECT, "number": "123456789"}
+    if token == "kubernetes:yaml:decode":  # what the provider does for yaml.ConfigGroup: parse, drop empties
+        return {"result": [d for d in yaml.safe_load_all(args.get("text", "")) if d]}
     return dict(args)
