@@ -7,7 +7,9 @@ as built only with its ``.complete`` stamp (``build.py``'s rules):
   refuses, so it builds in a wrapper module that repeats upstream's *non-local* replaces (read from
   upstream's go.mod, never typed) and drops the local one (``sdk/v3 => ../sdk``, which the require
   of the same version satisfies);
-- the Python language host, plus the shell shims that sit next to it in a release archive;
+- the Python language host, plus the shell shims that sit next to it in a release archive. The
+  newest one the proxy serves (v3.68) predates the engine's current RunPlugin request, so a
+  small patch (``patches/runplugin_info.go``) lets it find a policy pack's directory;
 - the kubernetes provider: its main package embeds ``schema-embed.json``, which ``go generate``
   writes, so it builds in a writable copy of the module whose local ``replace`` (``sdk/v4 =>
   ../sdk``) becomes a require of the same release.
@@ -109,8 +111,8 @@ def _fresh(d: Path) -> Path:
     return out
 
 
-def _build_wrapped(comp: GoComponent, d: Path, shims: tuple[str, ...] = ()) -> None:
-    """CLI and language host: a wrapper module around the pinned one."""
+def _build_wrapped(comp: GoComponent, d: Path) -> None:
+    """The CLI: a wrapper module around the pinned one."""
     started, log, src = time.monotonic(), d / "build.log", d / "src"
     info = build.module_info(comp, log)
     src.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,38 @@ def _build_wrapped(comp: GoComponent, d: Path, shims: tuple[str, ...] = ()) -> N
     _go_build(comp, src, list(comp.binaries), out, log)
     for pkg, name in comp.binaries.items():
         (out / build.default_binary_name(pkg)).rename(out / name)
-    for rel in shims:
+    _stamp(comp, d, out, started)
+
+
+PATCHES = Path(__file__).parent / "patches"
+_RUNPLUGIN_ANCHOR = '\tlogging.V(5).Infof("Attempting to run python plugin in %s", req.Program)'
+
+
+def patch_langhost(main_go: str) -> str:
+    """Make the old host's RunPlugin read the policy pack's directory from the newer request field."""
+    if _RUNPLUGIN_ANCHOR not in main_go:
+        raise ValueError("pulumi-language-python main.go: RunPlugin's first line changed; the patch does not apply")
+    return main_go.replace(_RUNPLUGIN_ANCHOR, "\treq = withProgramInfo(req)\n" + _RUNPLUGIN_ANCHOR, 1)
+
+
+def _build_langhost(comp: GoComponent, d: Path) -> None:
+    """The language host, from a patched copy of its package inside a wrapper module."""
+    started, log, src = time.monotonic(), d / "build.log", d / "src"
+    info = build.module_info(comp, log)
+    (pkg,) = comp.binaries
+    upstream = Path(info["Dir"]) / pkg.removeprefix(comp.module + "/")
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    (src / "go.mod").write_text(wrapper_gomod(comp, Path(info["GoMod"]).read_text()))
+    for f in upstream.glob("*.go"):
+        if not f.name.endswith("_test.go"):
+            text = f.read_text()
+            (src / f.name).write_text(patch_langhost(text) if f.name == "main.go" else text)
+    shutil.copyfile(PATCHES / "runplugin_info.go", src / "runplugin_info.go")
+    out = _fresh(d)
+    _go_build(comp, src, ["."], out, log)
+    (out / comp.name).rename(out / comp.binaries[pkg])
+    for rel in LANGHOST_SHIMS:
         target = out / Path(rel).name
         shutil.copyfile(Path(info["Dir"]) / rel, target)
         target.chmod(0o755)
@@ -161,7 +194,7 @@ def ensure(comp: GoComponent) -> Path:
             if comp is pins.PULUMI_KUBERNETES:
                 _build_provider(comp, d, pins.PULUMI_KUBERNETES_RELEASE)
             elif comp is pins.PULUMI_LANGUAGE_PYTHON:
-                _build_wrapped(comp, d, LANGHOST_SHIMS)
+                _build_langhost(comp, d)
             else:
                 _build_wrapped(comp, d)
     return d / "bin"

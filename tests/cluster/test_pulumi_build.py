@@ -82,3 +82,12 @@ def test_engine_env_is_offline_and_puts_our_binaries_first(tmp_path, monkeypatch
     assert env["PULUMI_SKIP_UPDATE_CHECK"] == env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
     assert env["PULUMI_HOME"] == str(tmp_path / "home")
     assert "PULUMI_ACCESS_TOKEN" not in env
+
+
+def test_the_language_host_patch_applies_once_and_refuses_a_changed_source():
+    main_go = 'func (host *h) RunPlugin(req *R) error {\n\tlogging.V(5).Infof("Attempting to run python plugin in %s", req.Program)\n'
+    patched = pulumi_build.patch_langhost(main_go)
+    assert patched.count("req = withProgramInfo(req)") == 1
+    assert patched.index("withProgramInfo") < patched.index("Attempting")
+    with pytest.raises(ValueError, match="RunPlugin's first line changed"):
+        pulumi_build.patch_langhost("func RunPlugin() {}\n")
