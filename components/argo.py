@@ -20,7 +20,7 @@ import yaml
 from components import k8s as kx
 from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 
-NAMESPACE = "argo"
+NAMESPACE = "argo"  # the default of `argo.namespace`
 METADATA_SECRET = "conveyor-metadata"
 CONTROLLER_CONFIGMAP = "workflow-controller-configmap"
 ARTIFACT_CONFIGMAP = "artifact-repositories"
@@ -89,11 +89,12 @@ class ArgoWorkflows(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token("ArgoWorkflows"), name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        ns = kx.namespace(f"{name}-ns", NAMESPACE, "restricted", k8s_opts)
+        namespace = cfg.argo.namespace
+        ns = kx.namespace(f"{name}-ns", namespace, "restricted", k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
         db_secret = k8s.core.v1.Secret(
             f"{name}-postgres",
-            metadata={"name": "argo-postgres", "namespace": NAMESPACE},
+            metadata={"name": "argo-postgres", "namespace": namespace},
             string_data={"username": db.username, "password": db.password},
             opts=in_ns,
         )
@@ -151,14 +152,14 @@ class ArgoWorkflows(pulumi.ComponentResource):
         if source is not None and source.manifests:
             # Upstream's manifests: the controller reads the same settings the chart would render.
             k8s.core.v1.ConfigMap(f"{name}-controller-config", metadata={"name": CONTROLLER_CONFIGMAP,
-                                  "namespace": NAMESPACE}, data=values.apply(controller_config), opts=in_ns)  # fmt: skip
+                                  "namespace": namespace}, data=values.apply(controller_config), opts=in_ns)  # fmt: skip
         self.release = kx.install(
-            f"{name}-workflows", cfg.versions.argo_workflows, source, NAMESPACE, values, after_db,
+            f"{name}-workflows", cfg.versions.argo_workflows, source, namespace, values, after_db,
             release_name="argo-workflows", skip=frozenset({("ConfigMap", CONTROLLER_CONFIGMAP)}),
         )  # fmt: skip
-        self.namespace = NAMESPACE
-        self.server_url = f"https://argo-workflows-server.{NAMESPACE}.svc:2746"
-        self.register_outputs({"namespace": NAMESPACE, "server_url": self.server_url})
+        self.namespace = namespace
+        self.server_url = f"https://argo-workflows-server.{namespace}.svc:2746"
+        self.register_outputs({"namespace": namespace, "server_url": self.server_url})
 
     @staticmethod
     def _values(cfg: StackConfig, repo: dict[str, Any], db_host: str, db: Any) -> dict[str, Any]:

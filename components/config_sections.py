@@ -137,7 +137,9 @@ class Database(FrozenModel):
 
 
 class Argo(FrozenModel):
+    namespace: str = "argo"  # where the controller, its config and the archive credentials live
     auth_mode: Literal["client", "sso"] = "client"
+    _check_namespace = field_validator("namespace")(classmethod(lambda cls, v: dns_label(v)))
     sso_issuer: str | None = None
     parallelism: int = Field(default=50, ge=1)
     namespace_parallelism: int = Field(default=20, ge=1)

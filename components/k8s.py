@@ -121,6 +121,13 @@ CLUSTER_SCOPED = frozenset({
 })  # fmt: skip
 
 
+class _ManifestLoader(yaml.SafeLoader):
+    """YAML 1.1's `=` ("value" tag) is plain text to Kubernetes (CRD enums list it, e.g. `- =`)."""
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def _path(raw: str) -> str:
     return os.path.expandvars(os.path.expanduser(raw))
 
@@ -156,12 +163,16 @@ def manifest_objects(
             raise ValueError(f"sources manifests: {raw!r} does not exist; allowed: YAML files or directories")
     objs = []
     for f in files:
-        for doc in yaml.safe_load_all(f.read_text()):
+        for doc in yaml.load_all(f.read_text(), Loader=_ManifestLoader):  # noqa: S506 (a SafeLoader)
             if not doc or (doc.get("kind"), doc.get("metadata", {}).get("name")) in skip:
                 continue
             meta = doc.setdefault("metadata", {})
             if doc.get("kind") not in CLUSTER_SCOPED:
                 meta.setdefault("namespace", namespace)
+            if doc.get("kind") in ("RoleBinding", "ClusterRoleBinding"):  # as kustomize's `namespace:` does
+                for subject in doc.get("subjects", []):
+                    if subject.get("kind") == "ServiceAccount":
+                        subject["namespace"] = namespace
             if not wait:
                 meta.setdefault("annotations", {})["pulumi.com/skipAwait"] = "true"
             _rewrite_images(doc, images or {})
@@ -190,3 +201,17 @@ def install(
         # runner and the real engine all see the same objects), not constructed inside the provider.
         return k8s.yaml.ConfigGroup(name, yaml=[yaml.safe_dump_all(objs, sort_keys=False)], opts=opts)
     return helm_release(name, pin, namespace, values, opts, release_name=release_name, source=source)
+
+
+def after(*parts: pulumi.Resource | None) -> pulumi.Input[list[pulumi.Resource]]:
+    """A `depends_on` that waits for every object of a manifest set, not just its group.
+
+    A v1 ConfigGroup registers its children only after decoding, so depending on the group alone
+    lets a CustomResource race the CRD it needs; its `resources` output resolves once they exist.
+    """
+    present = [p for p in parts if p is not None]
+    groups = [p.resources.apply(lambda d: list(d.values())) for p in present if isinstance(p, k8s.yaml.ConfigGroup)]
+    plain = [p for p in present if not isinstance(p, k8s.yaml.ConfigGroup)]
+    if not groups:
+        return plain
+    return pulumi.Output.all(*groups).apply(lambda lists: plain + [r for lst in lists for r in lst])

@@ -176,7 +176,7 @@ class MetadataDb(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[op_ns]),
         )  # fmt: skip
         db_ns = kx.namespace(f"{name}-db-ns", IN_CLUSTER_NAMESPACE, "restricted", k8s_opts)
-        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[r for r in (db_ns, operator) if r])
+        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=kx.after(db_ns, operator))
         app_secret = k8s.core.v1.Secret(
             f"{name}-app-secret", metadata={"name": "conveyor-db-app", "namespace": IN_CLUSTER_NAMESPACE},
             type="kubernetes.io/basic-auth", string_data={"username": DB_USER, "password": self.password}, opts=in_ns,

@@ -126,7 +126,7 @@ class Monitoring(pulumi.ComponentResource):
         stack = kx.install(f"{name}-kube-prometheus-stack", cfg.versions.kube_prometheus_stack,
                            cfg.source("kube_prometheus_stack"), NAMESPACE, values, in_ns,
                            release_name="kube-prometheus-stack")  # fmt: skip
-        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack or ns])
+        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=kx.after(stack, ns))
         kx.install(
             f"{name}-pushgateway", cfg.versions.pushgateway, cfg.source("pushgateway"), NAMESPACE,
             {"fullnameOverride": "pushgateway", "serviceMonitor": {"enabled": True, "additionalLabels": RULE_LABELS},

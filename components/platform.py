@@ -24,7 +24,7 @@ from components.monitoring import Monitoring
 from components.object_store import ObjectStore
 from components.team import TeamNamespace
 
-PLATFORM_NAMESPACES = ["argo", "monitoring"]
+PLATFORM_NAMESPACES = ["monitoring"]  # plus the Argo namespace (`argo.namespace`)
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Platform(pulumi.ComponentResource):
                 t,
                 cluster.provider,
                 sa_annotations=identity.annotations,
-                platform_namespaces=PLATFORM_NAMESPACES,
+                platform_namespaces=[cfg.argo.namespace, *PLATFORM_NAMESPACES],
                 opts=child,
             )  # fmt: skip
             for t in cfg.teams

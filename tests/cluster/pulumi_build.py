@@ -222,9 +222,11 @@ class Engine:
 
     def install_provider(self, env: dict[str, str]) -> None:
         """``pulumi plugin install resource kubernetes VERSION --file BINARY`` into ``PULUMI_HOME``."""
-        subprocess.run([str(self.pulumi), "plugin", "install", "resource", "kubernetes",
-                        pins.PULUMI_KUBERNETES_RELEASE, "--file", str(self.provider)],
-                       env=env, check=True, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run([str(self.pulumi), "plugin", "install", "resource", "kubernetes",
+                               pins.PULUMI_KUBERNETES_RELEASE, "--file", str(self.provider)],
+                              env=env, capture_output=True, text=True)  # fmt: skip
+        if proc.returncode != 0:
+            raise RuntimeError(f"pulumi plugin install resource kubernetes failed: {proc.stdout}{proc.stderr}")
 
 
 def engine() -> Engine:

@@ -27,6 +27,7 @@ from tests.cluster.pulumi_build import Engine
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "components", "policies", "stacks")
 STACK = "local"
+ARGO_NAMESPACE = "argo-platform"
 
 
 def argo_manifests() -> Path:
@@ -48,7 +49,9 @@ def airgap_config(gateway: str) -> dict[str, Any]:
         "sources": {
             # CRDs, controller Deployment, its service account and cluster RBAC. No image can be
             # pulled here, so the Deployment is created without waiting for its pod.
-            "argo_workflows": {"manifests": [str(argo / "base/crds/minimal"), str(argo / "base/workflow-controller"),
+            # The harness already has Argo's CRDs (the e2e controller runs out-of-cluster in `argo`),
+            # so this install takes upstream's controller, its account and RBAC into `argo-platform`.
+            "argo_workflows": {"manifests": [str(argo / "base/workflow-controller"),
                                              str(argo / "cluster-install-no-crds/workflow-controller-rbac")],
                                "wait": False, "images": {"quay.io/argoproj/workflow-controller":
                                                          f"quay.io/argoproj/workflow-controller:{pins.ARGO.version}"}},  # fmt: skip
@@ -59,6 +62,7 @@ def airgap_config(gateway: str) -> dict[str, Any]:
         },
         "object_store": {"mode": "external", "endpoint": f"http://{gateway}:9000", "access_key_id": "conveyor"},
         "database": {"mode": "external", "host": gateway, "sslmode": "disable"},
+        "argo": {"namespace": ARGO_NAMESPACE},
     }
 
 
@@ -84,6 +88,7 @@ class Project:
         env["KUBECONFIG"] = str(kubeconfig)
         self = cls(engine, project, env)
         engine.install_provider(env)
+        (tmp / "state").mkdir()
         self.run("login", f"file://{tmp / 'state'}")
         self.run("stack", "init", STACK, "--secrets-provider", "passphrase")
         self.run("config", "rm", "conveyor:kubeconfig_context")
