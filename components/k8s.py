@@ -143,6 +143,22 @@ def _rewrite_images(doc: dict[str, Any], images: dict[str, str]) -> None:
             c["image"] = images[name]
 
 
+def _harden(doc: dict[str, Any]) -> None:
+    """Upstream manifests get the platform's pod defaults where they leave them unset (the policy pack
+    requires seccomp RuntimeDefault and requests+limits): nothing upstream set is overridden."""
+    pod = doc.get("spec", {}).get("template", {}).get("spec")
+    if not isinstance(pod, dict):
+        return
+    pod.setdefault("securityContext", {}).setdefault("seccompProfile", {"type": "RuntimeDefault"})
+    for c in pod.get("containers", []) + pod.get("initContainers", []):
+        limits = resources()
+        current = c.setdefault("resources", {})
+        for kind in ("requests", "limits"):
+            current.setdefault(kind, {})
+            for k, v in limits[kind].items():
+                current[kind].setdefault(k, v)
+
+
 def manifest_objects(
     paths: list[str], namespace: str, skip: frozenset[tuple[str, str]] = frozenset(), wait: bool = True,
     images: dict[str, str] | None = None,
@@ -176,6 +192,7 @@ def manifest_objects(
             if not wait:
                 meta.setdefault("annotations", {})["pulumi.com/skipAwait"] = "true"
             _rewrite_images(doc, images or {})
+            _harden(doc)
             objs.append(doc)
     if not objs:
         raise ValueError(f"sources manifests: no Kubernetes objects in {paths}")
