@@ -70,6 +70,20 @@ def test_manifests_land_in_the_part_namespace_with_mirrored_images(manifests):
     assert by_kind["Deployment"]["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
     images = [c["image"] for c in by_kind["Deployment"]["spec"]["template"]["spec"]["containers"]]
     assert images == ["mirror/wc:v4.0.5", "mirror/other:1"]
+    pod = by_kind["Deployment"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}  # hardened where unset
+    assert all(set(c["resources"]) == {"requests", "limits"} for c in pod["containers"])
+
+
+def test_hardening_keeps_what_upstream_set(tmp_path):
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {
+        "securityContext": {"seccompProfile": {"type": "Localhost"}},
+        "containers": [{"name": "c", "image": "x", "resources": {"limits": {"memory": "9Gi"}}}]}}}}  # fmt: skip
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(dep))
+    (obj,) = kx.manifest_objects([str(tmp_path / "d.yaml")], "ns")
+    pod = obj["spec"]["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"] == {"type": "Localhost"}
+    assert pod["containers"][0]["resources"]["limits"] == {"memory": "9Gi", "cpu": "1"}
 
 
 def test_a_missing_manifest_path_is_named(tmp_path):
