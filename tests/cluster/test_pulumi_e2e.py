@@ -20,7 +20,8 @@ import yaml
 from tests.cluster import pulumi_build
 from tests.cluster.pulumi_project import ARGO_NAMESPACE, ROOT, STACK, Project, airgap_config
 
-pytestmark = pytest.mark.e2e
+# The first test carries the deploy (~2 min; more on a loaded machine); `make e2e` builds the engine first.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 NAMESPACES = ("ml-team-a", ARGO_NAMESPACE, "monitoring", "gpu-operator")
 SECRETS = {"database_password": "e2e-db-password-not-used", "object_store_secret_access_key": "e2e-s3-secret"}
