@@ -67,6 +67,7 @@ snapshots: $(VENV)/.dev
 # into $${CONVEYOR_CLUSTER_CACHE:-~/.cache/conveyor-cluster}, run as host processes (root).
 cluster-build: $(VENV)/.dev
 	$(PY) -m tests.cluster build
+	$(PY) -m tests.cluster.pulumi_build   # the real Pulumi engine (CLI, Python host, kubernetes provider)
 
 cluster-up: $(VENV)/.dev
 	$(PY) -m tests.cluster up
@@ -75,6 +76,7 @@ cluster-down: $(VENV)/.dev
 	$(PY) -m tests.cluster down
 
 e2e: $(VENV)/.dev
+	$(PY) -m tests.cluster.pulumi_build >/dev/null   # built once (cold: ~1 h on 2 cores), outside test timeouts
 	CONVEYOR_E2E=1 $(VENV)/bin/pytest -q -m e2e tests/cluster $(PYTEST_ARGS)
 
 clean:

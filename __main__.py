@@ -19,6 +19,7 @@ platform = Platform(
         kubeconfig=config.get_secret("kubeconfig"),
         slack_webhook_url=config.get_secret("slack_webhook_url"),
         object_store_secret_access_key=config.get_secret("object_store_secret_access_key"),
+        database_password=config.get_secret("database_password"),
     ),
 )
 pulumi.export("profile", platform.profile)

@@ -20,8 +20,9 @@ import yaml
 from components import k8s as kx
 from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 
-NAMESPACE = "argo"
+NAMESPACE = "argo"  # the default of `argo.namespace`
 METADATA_SECRET = "conveyor-metadata"
+CONTROLLER_CONFIGMAP = "workflow-controller-configmap"
 ARTIFACT_CONFIGMAP = "artifact-repositories"
 ARTIFACT_KEY = "conveyor"
 KEY_FORMAT = "{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
@@ -30,6 +31,26 @@ EXECUTOR_RULES = [
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "watch"]},
     {"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]},
 ]
+
+
+def controller_config(values: dict[str, Any]) -> dict[str, str]:
+    """The `workflow-controller-configmap` data the argo-workflows chart renders from `values`.
+
+    Used when Argo is installed from its upstream manifests (air-gapped), so both install paths
+    configure the controller identically. Each key holds YAML text, as the controller expects.
+    """
+    ctl = values["controller"]
+    config = {
+        "artifactRepository": values["artifactRepository"],
+        "parallelism": ctl["parallelism"],
+        "namespaceParallelism": ctl["namespaceParallelism"],
+        "workflowDefaults": ctl["workflowDefaults"],
+        "persistence": ctl["persistence"],
+        "metricsConfig": ctl["metricsConfig"],
+        "executor": values["executor"],
+        "mainContainer": values["mainContainer"],
+    }
+    return {k: yaml.safe_dump(v, sort_keys=True) if isinstance(v, dict) else str(v) for k, v in config.items()}
 
 
 def artifact_repository(cfg: StackConfig, store: Any, bucket: str, endpoint: str | None) -> dict[str, Any]:
@@ -68,11 +89,12 @@ class ArgoWorkflows(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token("ArgoWorkflows"), name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        ns = kx.namespace(f"{name}-ns", NAMESPACE, "restricted", k8s_opts)
+        namespace = cfg.argo.namespace
+        ns = kx.namespace(f"{name}-ns", namespace, "restricted", k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
         db_secret = k8s.core.v1.Secret(
             f"{name}-postgres",
-            metadata={"name": "argo-postgres", "namespace": NAMESPACE},
+            metadata={"name": "argo-postgres", "namespace": namespace},
             string_data={"username": db.username, "password": db.password},
             opts=in_ns,
         )
@@ -125,14 +147,19 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     opts=after_teams,
                 )
         values = pulumi.Output.all(repo, db.host).apply(lambda a: self._values(cfg, a[0], a[1], db))
-        self.release = kx.helm_release(
-            f"{name}-workflows", cfg.versions.argo_workflows, NAMESPACE, values,
-            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[db_secret, *team_namespaces]),
-            release_name="argo-workflows",
+        source = cfg.source("argo_workflows")
+        after_db = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[db_secret, *team_namespaces])
+        if source is not None and source.manifests:
+            # Upstream's manifests: the controller reads the same settings the chart would render.
+            k8s.core.v1.ConfigMap(f"{name}-controller-config", metadata={"name": CONTROLLER_CONFIGMAP,
+                                  "namespace": namespace}, data=values.apply(controller_config), opts=in_ns)  # fmt: skip
+        self.release = kx.install(
+            f"{name}-workflows", cfg.versions.argo_workflows, source, namespace, values, after_db,
+            release_name="argo-workflows", skip=frozenset({("ConfigMap", CONTROLLER_CONFIGMAP)}),
         )  # fmt: skip
-        self.namespace = NAMESPACE
-        self.server_url = f"https://argo-workflows-server.{NAMESPACE}.svc:2746"
-        self.register_outputs({"namespace": NAMESPACE, "server_url": self.server_url})
+        self.namespace = namespace
+        self.server_url = f"https://argo-workflows-server.{namespace}.svc:2746"
+        self.register_outputs({"namespace": namespace, "server_url": self.server_url})
 
     @staticmethod
     def _values(cfg: StackConfig, repo: dict[str, Any], db_host: str, db: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from components.config_sections import (
     Monitoring,
     Network,
     ObjectStore,
+    Source,
     SystemPool,
     Team,
     dns_label,
@@ -34,7 +35,7 @@ from components.config_sections import (
 __all__ = [  # the sections are re-exported: components import everything config from here
     "ALLOWED_CHART_REPOS", "CLOUDS", "CONFIG_NAMESPACE", "ENVIRONMENTS", "GPU_TAINT", "TYPE_PREFIX", "VERSIONS",
     "WORKFLOW_SERVICE_ACCOUNT", "Argo", "ChartPin", "ConfigError", "Database", "GpuPool", "Monitoring", "Network",
-    "ObjectStore", "StackConfig", "SystemPool", "Team", "Versions", "type_token",
+    "ObjectStore", "Source", "StackConfig", "SystemPool", "Team", "Versions", "type_token",
 ]
 
 TYPE_PREFIX = "conveyor:platform:"
@@ -133,6 +134,8 @@ class StackConfig(FrozenModel):
     database: Database = Database()
     argo: Argo = Argo()
     monitoring: Monitoring = Monitoring()
+    # Air-gapped installs: a part (a `Versions` chart field) from a local chart, manifests, or the cluster.
+    sources: dict[str, Source] = {}
     versions: Versions = VERSIONS
 
     _check_name = field_validator("name")(classmethod(lambda cls, v: dns_label(v)))
@@ -166,6 +169,10 @@ class StackConfig(FrozenModel):
             errors.append(
                 "object_store.endpoint: None is not allowed with mode='external'; allowed: an S3 URL"
             )
+        parts = sorted(k for k, v in self.versions.__dict__.items() if isinstance(v, ChartPin))
+        errors.extend(f"sources.{k}: not a Helm-installed part; allowed: {parts}" for k in self.sources if k not in parts)
+        if self.cloud == "existing" and self.database.mode == "external" and not self.database.host:
+            errors.append("database.host: None is not allowed with mode='external'; allowed: a Postgres host name")
         if self.image_registry is not None and self.cloud != "existing":
             errors.append(f"image_registry: {self.image_registry!r} is only for cloud='existing'; "
                           "allowed: unset (aws creates an ECR repository, gcp an Artifact Registry)")
@@ -256,6 +263,10 @@ class StackConfig(FrozenModel):
     @property
     def system_instance_type(self) -> str | None:
         return self.system_pool.instance_type or _SYSTEM_INSTANCE[self.cloud]
+
+    def source(self, part: str) -> Source | None:
+        """The air-gapped source of a `Versions` chart part, or None (its pinned chart repository)."""
+        return self.sources.get(part)
 
     @property
     def primary_team(self) -> Team:

@@ -1,5 +1,5 @@
 """The sections of the stack config: one typed model per structured key (`teams`, `gpu_pools`,
-`network`, `object_store`, `database`, `argo`, `monitoring`, `system_pool`).
+`network`, `object_store`, `database`, `argo`, `monitoring`, `system_pool`, `sources`).
 
 Why a module of their own: each section validates itself (names, ranges, CIDRs, auth modes) without
 knowing the environment or the cloud; cross-key rules and the environment-aware defaults stay in
@@ -123,6 +123,12 @@ class ObjectStore(FrozenModel):
 
 
 class Database(FrozenModel):
+    # Existing clusters only: "in-cluster" installs CloudNativePG; "external" uses `host` (your own
+    # Postgres; its password is the secret config `database_password`).
+    mode: Literal["in-cluster", "external"] = "in-cluster"
+    host: str | None = None
+    port: int = Field(default=5432, ge=1, le=65535)
+    sslmode: Literal["require", "verify-ca", "verify-full", "prefer", "disable"] = "require"
     instance_class: str | None = None
     storage_gb: int | None = Field(default=None, ge=10)
     backup_retention_days: int | None = Field(default=None, ge=0, le=35)
@@ -131,7 +137,9 @@ class Database(FrozenModel):
 
 
 class Argo(FrozenModel):
+    namespace: str = "argo"  # where the controller, its config and the archive credentials live
     auth_mode: Literal["client", "sso"] = "client"
+    _check_namespace = field_validator("namespace")(classmethod(lambda cls, v: dns_label(v)))
     sso_issuer: str | None = None
     parallelism: int = Field(default=50, ge=1)
     namespace_parallelism: int = Field(default=20, ge=1)
@@ -162,3 +170,27 @@ class Monitoring(FrozenModel):
     slack_channel: str = "#ml-platform-alerts"
     retention: str = "15d"
     storage: str = "50Gi"
+
+
+class Source(FrozenModel):
+    """Where an air-gapped install takes one Helm-installed part from (`sources.<part>`).
+
+    Exactly one of: `chart`, a local chart directory, a `.tgz` archive or an `oci://` mirror of the
+    pinned chart; `manifests`, YAML files or directories (e.g. the project's own release manifests);
+    `provided: true`, the cluster already runs it. `wait: false` skips waiting for workloads to
+    become ready (for image mirrors that are filled after the deploy). `images` rewrites the
+    images of `manifests` workloads: `{upstream name: mirror reference with tag}`.
+    """
+
+    chart: str | None = None
+    manifests: list[str] | None = Field(default=None, min_length=1)
+    provided: bool = False
+    wait: bool = True
+    images: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        given = [k for k in ("chart", "manifests", "provided") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(f"set exactly one of chart, manifests, provided (got {given or 'none'})")
+        return self

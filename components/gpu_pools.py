@@ -118,5 +118,5 @@ class GpuPools(pulumi.ComponentResource):
             },
             "node-feature-discovery": {"worker": {"tolerations": [{"operator": "Exists"}]}},
         }
-        kx.helm_release(f"{p}-gpu-operator", cfg.versions.gpu_operator, GPU_OPERATOR_NAMESPACE, values,
-                        pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]))  # fmt: skip
+        kx.install(f"{p}-gpu-operator", cfg.versions.gpu_operator, cfg.source("gpu_operator"), GPU_OPERATOR_NAMESPACE,
+                   values, pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]))  # fmt: skip

@@ -15,11 +15,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 import yaml
 
 from components import k8s as kx
 from components.config import StackConfig, type_token
+from components.generated_secret import GeneratedSecret
 
 NAMESPACE = "monitoring"
 ASSETS = Path(__file__).parent / "assets" / "monitoring"
@@ -77,7 +77,7 @@ class Monitoring(pulumi.ComponentResource):
         # node-exporter needs host PID/network: the monitoring namespace cannot enforce `restricted`.
         ns = kx.namespace(f"{name}-ns", NAMESPACE, "privileged", k8s_opts)
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
-        grafana_pw = random.RandomPassword(f"{name}-grafana-admin", length=24, special=False,
+        grafana_pw = GeneratedSecret(f"{name}-grafana-admin", length=24,
                                            opts=pulumi.ResourceOptions(parent=self))  # fmt: skip
         k8s.core.v1.Secret(f"{name}-grafana-admin", metadata={"name": "grafana-admin", "namespace": NAMESPACE},
                            string_data={"admin-user": "admin", "admin-password": grafana_pw.result}, opts=in_ns)  # fmt: skip
@@ -123,11 +123,12 @@ class Monitoring(pulumi.ComponentResource):
                                    "securityContext": sec["podSecurityContext"],
                                    "containerSecurityContext": sec["securityContext"]},
         }  # fmt: skip
-        stack = kx.helm_release(f"{name}-kube-prometheus-stack", cfg.versions.kube_prometheus_stack, NAMESPACE,
-                                values, in_ns, release_name="kube-prometheus-stack")  # fmt: skip
-        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack])
-        kx.helm_release(
-            f"{name}-pushgateway", cfg.versions.pushgateway, NAMESPACE,
+        stack = kx.install(f"{name}-kube-prometheus-stack", cfg.versions.kube_prometheus_stack,
+                           cfg.source("kube_prometheus_stack"), NAMESPACE, values, in_ns,
+                           release_name="kube-prometheus-stack")  # fmt: skip
+        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=kx.after(stack, ns))
+        kx.install(
+            f"{name}-pushgateway", cfg.versions.pushgateway, cfg.source("pushgateway"), NAMESPACE,
             {"fullnameOverride": "pushgateway", "serviceMonitor": {"enabled": True, "additionalLabels": RULE_LABELS},
              **kx.secure("50m", "64Mi", "500m", "256Mi"), "persistentVolume": {"enabled": True, "size": "2Gi"}},
             after_stack, release_name="pushgateway",

@@ -15,10 +15,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import k8s as kx
 from components.config import StackConfig, type_token
+from components.generated_secret import GeneratedSecret
 
 IN_CLUSTER_NAMESPACE = "object-store"
 IN_CLUSTER_BUCKET = "conveyor-artifacts"
@@ -166,10 +166,9 @@ class ObjectStore(pulumi.ComponentResource):
             return
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         ns = kx.namespace(f"{name}-ns", IN_CLUSTER_NAMESPACE, "restricted", k8s_opts)
-        access = random.RandomPassword(
-            f"{name}-access-key", length=20, special=False, upper=True, opts=self._child
+        access = GeneratedSecret(f"{name}-access-key", length=20, opts=self._child
         )
-        secret = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=self._child)
+        secret = GeneratedSecret(f"{name}-secret-key", length=40, opts=self._child)
         identities = pulumi.Output.all(access.result, secret.result).apply(
             lambda k: json.dumps({"identities": [{"name": "conveyor", "actions": ["Admin", "Read", "Write", "List"],
                                                   "credentials": [{"accessKey": k[0], "secretKey": k[1]}]}]})
@@ -203,9 +202,9 @@ class ObjectStore(pulumi.ComponentResource):
             },
             "s3": {"enableAuth": True, "existingConfigSecret": "seaweedfs-s3-config", "port": 8333},
         }
-        kx.helm_release(f"{name}-seaweedfs", cfg.versions.seaweedfs, IN_CLUSTER_NAMESPACE, values,
-                        pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cfg_secret],
-                                               protect=cfg.protect), release_name="seaweedfs")  # fmt: skip
+        kx.install(f"{name}-seaweedfs", cfg.versions.seaweedfs, cfg.source("seaweedfs"), IN_CLUSTER_NAMESPACE, values,
+                   pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cfg_secret], protect=cfg.protect),
+                   release_name="seaweedfs")  # fmt: skip
         self.bucket = pulumi.Output.from_input(IN_CLUSTER_BUCKET)
         self.endpoint = pulumi.Output.from_input(f"http://seaweedfs-s3.{IN_CLUSTER_NAMESPACE}.svc:8333")
         self.access_key_id = access.result

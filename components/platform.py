@@ -24,7 +24,7 @@ from components.monitoring import Monitoring
 from components.object_store import ObjectStore
 from components.team import TeamNamespace
 
-PLATFORM_NAMESPACES = ["argo", "monitoring"]
+PLATFORM_NAMESPACES = ["monitoring"]  # plus the Argo namespace (`argo.namespace`)
 
 
 @dataclass
@@ -34,6 +34,7 @@ class PlatformSecrets:
     kubeconfig: pulumi.Input[str] | None = None
     slack_webhook_url: pulumi.Input[str] | None = None
     object_store_secret_access_key: pulumi.Input[str] | None = None
+    database_password: pulumi.Input[str] | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -62,13 +63,13 @@ class Platform(pulumi.ComponentResource):
                 t,
                 cluster.provider,
                 sa_annotations=identity.annotations,
-                platform_namespaces=PLATFORM_NAMESPACES,
+                platform_namespaces=[cfg.argo.namespace, *PLATFORM_NAMESPACES],
                 opts=child,
             )  # fmt: skip
             for t in cfg.teams
         ]
         registry = ImageRegistry("registry", cfg, _image_pullers(cfg, cluster, identity), opts=child)
-        db = MetadataDb("metadata", cfg, cluster, store=store, opts=child)
+        db = MetadataDb("metadata", cfg, cluster, store=store, password=secrets.database_password, opts=child)
         gpus = GpuPools("gpu", cfg, cluster, opts=child)
         argo = ArgoWorkflows("argo", cfg, cluster.provider, store, db, teams, opts=child)
         monitoring = Monitoring("monitoring", cfg, cluster.provider, argo.namespace, GPU_OPERATOR_NAMESPACE,

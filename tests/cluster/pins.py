@@ -118,3 +118,47 @@ ARGO = GoComponent(
 )
 # The executor image the controller is told to use (imported with `ctr -n k8s.io images import`).
 ARGOEXEC_IMAGE = f"conveyor.local/argoexec:{ARGO.version}"
+
+# --- The real Pulumi engine (issue 14), built by pulumi_build.py into the same cache -------------
+# The proxy serves pkg/v3 up to v3.276.0; PyPI here has the Python SDK up to 3.272.0 (pyproject
+# pins that; the engine speaks the same gRPC protocol to any 3.x SDK).
+PULUMI = GoComponent(
+    name="pulumi",
+    module="github.com/pulumi/pulumi/pkg/v3",
+    version="v3.276.0",
+    binaries={"github.com/pulumi/pulumi/pkg/v3/cmd/pulumi": "pulumi"},
+    ldflags_x={"github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": "{version}"},
+)
+# The Python language host (Python programs and Python policy packs both run through it). Since
+# v3.7x it is its own module (sdk/python/cmd/pulumi-language-python/v3), which the proxy here does
+# not serve; v3.68.0 is the newest sdk/v3 that still holds it as a package. Its shims
+# (pulumi-language-python-exec, the dynamic-provider and policy-analyzer scripts) are copied from
+# the same module.
+PULUMI_LANGUAGE_PYTHON = GoComponent(
+    name="pulumi-language-python",
+    module="github.com/pulumi/pulumi/sdk/v3",
+    version="v3.68.0",
+    binaries={"github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python": "pulumi-language-python"},
+    ldflags_x={"github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": "{version}"},
+)
+# The repository tags releases `v4.25.0` (not `provider/v4.25.0`), so the proxy serves the provider
+# module only under the tag commit's pseudo-version; the sdk/v4 module it replaces with ../sdk is
+# taken at the same release. PULUMI_KUBERNETES_RELEASE is the plugin version and the PyPI pin.
+PULUMI_KUBERNETES_RELEASE = "4.25.0"
+PULUMI_KUBERNETES = GoComponent(
+    name="pulumi-resource-kubernetes",
+    module="github.com/pulumi/pulumi-kubernetes/provider/v4",
+    version="v4.0.0-20260115033456-f47bc2d6f199",
+    binaries={
+        "github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes": "pulumi-resource-kubernetes"
+    },
+    ldflags_x={"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version": PULUMI_KUBERNETES_RELEASE},
+)
+PULUMI_COMPONENTS: tuple[GoComponent, ...] = (PULUMI_LANGUAGE_PYTHON, PULUMI_KUBERNETES, PULUMI)
+# The upstream manifests the air-gapped `local` deploy installs from Go modules (no chart repo).
+PROMETHEUS_OPERATOR = GoComponent(
+    name="prometheus-operator",
+    module="github.com/prometheus-operator/prometheus-operator",
+    version="v0.85.0",
+    binaries={},
+)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 GCP_PROJECT = "conveyor-mock"
@@ -98,6 +100,10 @@ def _gcp(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Python dynamic providers (components/generated_secret.py) register under this one token.
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
 def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "project") -> dict[str, Any]:
     """Outputs = inputs, overlaid with the computed fields the real provider would return."""
     state = dict(inputs)
@@ -111,7 +117,8 @@ def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "
             state[key] = {**state[key], **value}  # e.g. vpcConfig + computed clusterSecurityGroupId
         elif key not in state or key == "arn":
             state[key] = value
-    if token.startswith("random:"):
+    state.pop("__provider", None)  # a dynamic resource's pickled provider: not an output
+    if token.startswith("random:") or (token == DYNAMIC and state.get("result", "") is None):
         length = int(inputs.get("length", 16) or 16)
         state |= {"result": ("m0ck" + name)[:length].ljust(length, "x"), "bcryptHash": "$2a$10$mock"}
     elif token.startswith("kubernetes:") and "metadata" in inputs:
@@ -147,4 +154,6 @@ def mock_call(token: str, args: dict[str, Any]) -> dict[str, Any]:
         }
     if token == "gcp:organizations/getProject:getProject":
         return {"projectId": GCP_PROJECT, "number": "123456789"}
+    if token == "kubernetes:yaml:decode":  # what the provider does for yaml.ConfigGroup: parse, drop empties
+        return {"result": [d for d in yaml.safe_load_all(args.get("text", "")) if d]}
     return dict(args)

@@ -98,6 +98,18 @@ def _new_monitor(mocks: Any) -> Any:
                 asyncio.set_event_loop(loop)
                 self.thread_loops.append(loop)
 
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            """URNs as the real engine makes them (checked against it by tests/cluster/test_pulumi_e2e.py).
+
+            The SDK's mock prefixes only the parent's own type, and also the root stack's; the engine
+            prefixes the parent's whole qualified type, except for children of the root stack.
+            """
+            if parent:
+                qualified = parent.split("::")[2]
+                if qualified != "pulumi:pulumi:Stack":
+                    type_ = f"{qualified}${type_}"
+            return super().make_urn("", type_, name)
+
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
             self._thread_loop()
             urn = self.make_urn(request.parent, request.type, request.name)

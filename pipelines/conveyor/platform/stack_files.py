@@ -135,6 +135,11 @@ def load_stack(program_dir: Path, stack: str | Path) -> StackSettings:
             secret_keys.append(full)
             value = _strip_secure(value)
         config[full] = _encode(value)
+    # The CLI refuses to run a stack that leaves a declared key without a default unset.
+    missing = sorted(k for k in (project.get("config") or {}) if _qualify(k, name) not in config)
+    if missing:
+        raise StackFileError(f"{config_file}: stack {stack_name!r} is missing configuration values {missing} "
+                             "(declared in Pulumi.yaml without a default)")
     return StackSettings(
         project=name,
         stack=stack_name,
