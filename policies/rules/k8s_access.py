@@ -1,8 +1,11 @@
-"""Namespaces and RBAC: every namespace declares a Pod Security level, team namespaces are fenced
-by a NetworkPolicy, and no RBAC object hands out wildcards or cluster-admin to workloads.
+"""Namespaces, exposure and RBAC: every namespace declares a Pod Security level, team namespaces are
+fenced by a NetworkPolicy and capped by a ResourceQuota, no Service is reachable from outside the
+network, and no RBAC object hands out wildcards or cluster-admin to workloads.
 
 Why: without the `pod-security.kubernetes.io/enforce` label a namespace admits privileged pods;
 without a NetworkPolicy every pod in a team namespace accepts traffic from every other namespace;
+without a ResourceQuota one team's runaway ParallelFor takes every GPU of the cluster; a public
+LoadBalancer or NodePort puts a training pod's debug port (or the metadata database) on the internet;
 a `*` verb or resource silently grows with every new API, and cluster-admin bound to a service
 account makes one compromised pod the owner of the cluster.
 """
@@ -19,6 +22,16 @@ RULES: list[Rule] = []
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+SERVICE = "kubernetes:core/v1:Service"
+# Annotations that make a cloud load balancer internal (AWS in-tree and LB controller, GKE, Azure).
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("Internal",),
+    "cloud.google.com/load-balancer-type": ("Internal",),
+    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
+}
 ROLE_TYPES = (
     "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
@@ -63,6 +76,27 @@ def namespace_pod_security(props: Mapping[str, Any], ctx: Context) -> Iterator[s
         yield f"namespace {name} enforces 'privileged' but is not in privilegedNamespaces"
 
 
+# Which namespaces are a team's: shared by every rule about team namespaces.
+TEAM_NAMESPACES = {
+    "teamLabel": {
+        "type": "string",
+        "default": "conveyor.dev/team",
+        "description": "A namespace carrying this label is a team namespace.",
+    },
+    "teamNamespacePattern": {
+        "type": "string",
+        "default": "^ml-",
+        "description": "Regex on the namespace name marking team namespaces ('' for none).",
+    },
+    "teamNamespaces": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Extra namespace names treated as team namespaces.",
+    },
+}
+
+
 def _is_team_namespace(ns: StackResource, ctx: StackContext) -> bool:
     labels = get(ns.props, "metadata", "labels", default={})
     if get(labels, ctx.config["teamLabel"]) is not None:
@@ -72,11 +106,19 @@ def _is_team_namespace(ns: StackResource, ctx: StackContext) -> bool:
     return name in ctx.config["teamNamespaces"] or bool(pattern and re.search(str(pattern), name))
 
 
-def _policy_in(policy: StackResource, ns: StackResource) -> bool:
-    target = get(policy.props, "metadata", "namespace")
+def _object_in(obj: StackResource, ns: StackResource) -> bool:
+    """Whether a namespaced object lives in `ns`: by name, or (autonamed) by its metadata dependency."""
+    target = get(obj.props, "metadata", "namespace")
     if target is not None and get(ns.props, "metadata", "name") is not None:
         return str(target) == namespace_name(ns.props, ns.name)
-    return ns.urn in (policy.property_dependencies.get("metadata") or policy.dependencies)
+    return ns.urn in (obj.property_dependencies.get("metadata") or obj.dependencies)
+
+
+def _team_namespaces_without(kind: str, resources: Sequence[StackResource], ctx: StackContext) -> Iterator[StackResource]:
+    objects = [r for r in resources if r.type == kind]
+    for ns in resources:
+        if ns.type == NAMESPACE and _is_team_namespace(ns, ctx) and not any(_object_in(o, ns) for o in objects):
+            yield ns
 
 
 @stack_rule(
@@ -84,35 +126,63 @@ def _policy_in(policy: StackResource, ns: StackResource) -> bool:
     id="k8s-team-namespace-network-policy",
     description="Every team namespace has at least one NetworkPolicy (e.g. default-deny ingress).",
     severity="high",
-    config={
-        "teamLabel": {
-            "type": "string",
-            "default": "conveyor.dev/team",
-            "description": "A namespace carrying this label is a team namespace.",
-        },
-        "teamNamespacePattern": {
-            "type": "string",
-            "default": "^ml-",
-            "description": "Regex on the namespace name marking team namespaces ('' for none).",
-        },
-        "teamNamespaces": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Extra namespace names treated as team namespaces.",
-        },
-    },
+    config=TEAM_NAMESPACES,
     remediation="Declare a NetworkPolicy in the namespace (default-deny, then allow what the team needs).",
 )
 def team_namespace_network_policy(
     resources: Sequence[StackResource], ctx: StackContext
 ) -> Iterator[tuple[str, str]]:
-    policies = [r for r in resources if r.type == NETWORK_POLICY]
-    for ns in resources:
-        if ns.type != NAMESPACE or not _is_team_namespace(ns, ctx):
-            continue
-        if not any(_policy_in(p, ns) for p in policies):
-            yield ns.urn, f"team namespace {namespace_name(ns.props, ns.name)} has no NetworkPolicy"
+    for ns in _team_namespaces_without(NETWORK_POLICY, resources, ctx):
+        yield ns.urn, f"team namespace {namespace_name(ns.props, ns.name)} has no NetworkPolicy"
+
+
+@stack_rule(
+    RULES,
+    id="k8s-team-namespace-quota",
+    description="Every team namespace has a ResourceQuota (CPU, memory and GPU caps per team).",
+    severity="high",
+    config=TEAM_NAMESPACES,
+    remediation="Declare the team in conveyor:teams (the platform adds its quota), or add a ResourceQuota.",
+)
+def team_namespace_quota(resources: Sequence[StackResource], ctx: StackContext) -> Iterator[tuple[str, str]]:
+    for ns in _team_namespaces_without(RESOURCE_QUOTA, resources, ctx):
+        yield ns.urn, f"team namespace {namespace_name(ns.props, ns.name)} has no ResourceQuota; one team can take every GPU"
+
+
+def _internal(annotations: Mapping[str, Any]) -> bool:
+    return any(str(annotations.get(key)) in values for key, values in INTERNAL_LB_ANNOTATIONS.items())
+
+
+@resource_rule(
+    RULES,
+    id="k8s-no-public-services",
+    description="No Service of type LoadBalancer or NodePort is reachable from anywhere (internal LB or source ranges).",
+    severity="high",
+    types=(SERVICE,),
+    config={
+        "allowedPublicServices": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "namespace/name of Services deliberately exposed (e.g. an ingress controller).",
+        },
+    },
+    remediation="Use ClusterIP behind `kubectl port-forward` or an ingress, an internal load balancer annotation, "
+                "or spec.loadBalancerSourceRanges.",
+)
+def no_public_services(props: Mapping[str, Any], ctx: Context) -> Iterator[str]:
+    kind = get(props, "spec", "type", default="ClusterIP")
+    where = f"{get(props, 'metadata', 'namespace', default='default')}/{get(props, 'metadata', 'name', default=ctx.name)}"
+    if kind not in ("LoadBalancer", "NodePort") or where in ctx.config["allowedPublicServices"]:
+        return
+    if kind == "NodePort":
+        yield f"Service {where} is a NodePort: it listens on every node's address"
+        return
+    ranges = [str(r) for r in as_list(get(props, "spec", "loadBalancerSourceRanges"))]
+    if _internal(get(props, "metadata", "annotations", default={}) or {}):
+        return
+    if not ranges or any(r in ("0.0.0.0/0", "::/0") for r in ranges):
+        yield f"Service {where} is a public LoadBalancer (no internal annotation, no loadBalancerSourceRanges)"
 
 
 @resource_rule(

@@ -17,8 +17,10 @@ from k8s_builders import (
     NODE_GROUP,
     NS,
     POD,
+    QUOTA,
     RELEASE,
     ROLE,
+    SVC,
     cronjob,
     deployment,
     gke_pool,
@@ -27,6 +29,7 @@ from k8s_builders import (
     ns,
     release,
     sc,
+    service,
 )
 from policy_harness import Case, Res, StackCase
 
@@ -254,6 +257,17 @@ CASES: list[Case] = [
     ),
     Case("gpu-pool-tainted", KARPENTER, karpenter(["spot", "on-demand"], taints=[]), True, says="taint"),
     Case("gpu-pool-tainted", KARPENTER, karpenter(["spot", "on-demand"]), False),
+    Case("k8s-no-public-services", SVC, service("ClusterIP"), False),
+    Case("k8s-no-public-services", SVC, service("LoadBalancer"), True, says="ml-a/ui is a public LoadBalancer"),
+    Case("k8s-no-public-services", SVC, service("LoadBalancer", loadBalancerSourceRanges=["0.0.0.0/0"]), True,
+         says="public LoadBalancer"),
+    Case("k8s-no-public-services", SVC, service("LoadBalancer", loadBalancerSourceRanges=["10.0.0.0/8"]), False),
+    Case("k8s-no-public-services", SVC,
+         service("LoadBalancer", {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}), False),
+    Case("k8s-no-public-services", SVC, service("LoadBalancer", {"networking.gke.io/load-balancer-type": "Internal"}),
+         False),
+    Case("k8s-no-public-services", SVC, service("NodePort"), True, says="NodePort"),
+    Case("k8s-no-public-services", SVC, service("NodePort"), False, config={"allowedPublicServices": ["ml-a/ui"]}),
 ]
 
 STACK_CASES: list[StackCase] = [
@@ -282,6 +296,22 @@ STACK_CASES: list[StackCase] = [
         ("team-x",),
         config={"teamNamespaces": ["x"]},
         says="no NetworkPolicy",
+    ),
+    StackCase(
+        "k8s-team-namespace-quota",
+        [Res(NS, "team-a", ns("ml-a")), Res(QUOTA, "q", {"metadata": {"namespace": "ml-a"}}), Res(NS, "argo", ns("argo"))],
+        (),
+    ),
+    StackCase(
+        "k8s-team-namespace-quota",
+        [Res(NS, "team-a", ns("ml-a")), Res(QUOTA, "q", {"metadata": {"namespace": "ml-b"}})],
+        ("team-a",),
+        says="ml-a has no ResourceQuota",
+    ),
+    StackCase(
+        "k8s-team-namespace-quota",
+        [Res(NS, "team-a", ns("ml-a")), Res(QUOTA, "q", {"metadata": {}}, deps=("team-a",))],
+        (),
     ),
     StackCase(
         "gpu-spot-pool-fallback",

@@ -10,6 +10,8 @@ CRONJOB = "kubernetes:batch/v1:CronJob"
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 NS = "kubernetes:core/v1:Namespace"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+QUOTA = "kubernetes:core/v1:ResourceQuota"
+SVC = "kubernetes:core/v1:Service"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
@@ -136,3 +138,8 @@ def karpenter(capacity: list[str], taints: list | None = None) -> dict:
             "limits": {"nvidia.com/gpu": 8},
         }
     }
+
+
+def service(kind: str, annotations: dict | None = None, **spec) -> dict:
+    return {"metadata": {"name": "ui", "namespace": "ml-a", "annotations": annotations or {}},
+            "spec": {"type": kind, "ports": [{"port": 80}], **spec}}
