@@ -27,12 +27,12 @@ from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
 from conveyor.runtime.loader import preload_items
-from conveyor.runtime.logs import persist_log
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.runtime.protocol.gate import CacheGate, Claimed, Decision, Hit
 from conveyor.runtime.protocol.keys import task_key
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
 from conveyor.runtime.protocol.record import Usage
+from conveyor.runtime.protocol.tasklog import persist_log
 from conveyor.runtime.protocol.workdir import AttemptDir
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
