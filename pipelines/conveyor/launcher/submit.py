@@ -24,6 +24,7 @@ from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
 from conveyor.launcher.resolve import Resolution, resolve_cached
 from conveyor.launcher.watch import NodeEvent, Watcher, mirror, pipeline_outputs
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.runtime.protocol.codec import new_run_id, text_form
 from conveyor.runtime.protocol.hits import mark_cached
@@ -89,7 +90,7 @@ def _upload_spec(spec: PipelineSpec, artifacts: Any) -> str:
         return artifacts.put(path).uri
 
 
-def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *, client: Any = None,
+def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profile, *, client: Any = None,
            core: Any = None, watch: bool = False, run_id: str | None = None, use_cache: bool = True,
            max_cache_staleness_s: float | None = None, options: CompileOptions | None = None,
            labels: dict[str, str] | None = None, embed_spec: bool = False,
@@ -157,7 +158,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
             store.close()
 
 
-def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dict[str, Any],
+def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments: dict[str, Any],
                    resolution: Resolution, options: CompileOptions | None, artifacts: Any,
                    embed_spec: bool) -> dict[str, Any]:
     """The Workflow for what is left: cached outputs injected, named after the run."""
@@ -182,7 +183,7 @@ def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dic
     return manifest
 
 
-def schedule(spec: PipelineSpec, cron: str, profile: Any, *, arguments: dict[str, Any] | None = None,
+def schedule(spec: PipelineSpec, cron: str, profile: Profile, *, arguments: dict[str, Any] | None = None,
              client: Any = None, name: str | None = None, timezone: str | None = None,
              concurrency_policy: str = "Forbid", options: CompileOptions | None = None,
              replace: bool = False) -> dict[str, Any]:

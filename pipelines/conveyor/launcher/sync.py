@@ -30,6 +30,7 @@ from conveyor.compiler.argo.workflow import SPEC_PARAM
 from conveyor.ir.spec import PipelineSpec
 from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
 from conveyor.launcher.watch import DONE_PHASES, mirror
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import decode_spec
 from conveyor.stores.metadata.api import (
     TERMINAL_RUN_STATUSES,
@@ -136,7 +137,7 @@ def sync_workflow(store: MetadataStore, workflow: dict[str, Any], environment: s
     return SyncedRun(name, run_id, phase, "closed" if row else "created", status, error, schedule)
 
 
-def sync(profile: Any, *, client: Any = None, store: MetadataStore | None = None) -> list[SyncedRun]:
+def sync(profile: Profile, *, client: Any = None, store: MetadataStore | None = None) -> list[SyncedRun]:
     """Sync every conveyor Workflow in the profile's namespace; ``client`` is a ``CustomObjectsApi``
     (built from the profile's kubeconfig when None), ``store`` the profile's metadata store."""
     if client is None:
@@ -150,7 +151,7 @@ def sync(profile: Any, *, client: Any = None, store: MetadataStore | None = None
 
         store = open_metadata_store(profile.metadata_url.get_secret_value())
     try:
-        environment = getattr(profile, "environment", None) or "cluster"
+        environment = profile.environment or "cluster"
         return [sync_workflow(store, workflow, environment) for workflow in workflows]
     finally:
         if own_store:
