@@ -23,7 +23,7 @@ from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
 from conveyor.launcher.resolve import Resolution, resolve_cached
-from conveyor.launcher.watch import NodeEvent, Watcher, mirror, pipeline_outputs
+from conveyor.launcher.watch import NodeEvent, Watcher, as_workflow, mirror, pipeline_outputs
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.runtime.protocol.codec import new_run_id, text_form
@@ -145,7 +145,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profil
             error = api_error(exc, f"creating Workflow {namespace}/{name}")
             store.set_run_status(run_id, "failed", error=str(error))
             raise error from None
-        name = (created or {}).get("metadata", {}).get("name") or name
+        name = (as_workflow(created, f"creating Workflow {namespace}/{name}").metadata.name if created else None) or name
         status, error = "running", None
         if watch:
             workflow = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
