@@ -94,6 +94,9 @@ class ComponentSpec(Frozen):
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
     cache_ttl_seconds: float | None = None
+    # Acts on the world (pushes, deploys, notifies): never served from the cache, in any run.
+    # Left out of the JSON when False, so existing specs keep their digests.
+    side_effects: bool = Field(default=False, exclude_if=lambda value: not value)
 
     def input(self, name: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.name == name), None)
