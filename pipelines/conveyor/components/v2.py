@@ -3,8 +3,8 @@
 Container executors keep their command/args (kfp's placeholder strings; `{"Concat": ...}` and
 `{"IfPresent": ...}` JSON strings become the IR's structures). Python-function executors carry the
 function source in their command: it is taken out, its `kfp` imports point at `conveyor`, and it runs
-as a conveyor Python component. The root DAG's plain wiring loads (inputs, constants, task outputs,
-`dependentTasks`); control flow inside a loaded DAG is refused with the key that holds it.
+as a conveyor Python component. A DAG of several tasks, control flow included, replays as a pipeline
+(`conveyor.components.dag`).
 """
 
 from __future__ import annotations
@@ -152,4 +152,4 @@ def load_v2(data: dict[str, Any]) -> Any:
     from conveyor.components.dag import dag_pipeline
 
     name = (data.get("pipelineInfo") or {}).get("name") or "loaded-pipeline"
-    return dag_pipeline(name, root, loaded)
+    return dag_pipeline(name, root, components, loaded)

@@ -5,10 +5,16 @@ else's job, so this package never imports an executor.
 """
 
 from conveyor.dsl.channels import PipelineChannel
-from conveyor.dsl.component import ComponentCalledOutsidePipelineError, PythonComponent, component
+from conveyor.dsl.component import (
+    ComponentCalledOutsidePipelineError,
+    PythonComponent,
+    component,
+    notebook_component,
+)
 from conveyor.dsl.config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from conveyor.dsl.container import ContainerSpec, container_component
 from conveyor.dsl.control import Collected, Condition, Elif, Else, ExitHandler, If, OneOf, ParallelFor
+from conveyor.dsl.importer import importer
 from conveyor.dsl.pipeline import Pipeline, pipeline
 from conveyor.dsl.placeholders import (
     PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
@@ -36,7 +42,7 @@ from conveyor.ir.artifacts import (
     get_uri,
 )
 from conveyor.ir.errors import PermanentError, PipelineDefinitionError, TransientError
-from conveyor.ir.types import Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
+from conveyor.ir.types import EmbeddedInput, Input, InputPath, Output, OutputPath, PipelineTaskFinalStatus
 
 __all__ = [
     "PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER",
@@ -64,6 +70,7 @@ __all__ = [
     "Condition",
     "Dataset",
     "Elif",
+    "EmbeddedInput",
     "Else",
     "ExitHandler",
     "If",
@@ -86,5 +93,7 @@ __all__ = [
     "SubPipelineTask",
     "TransientError",
     "component",
+    "importer",
+    "notebook_component",
     "pipeline",
 ]

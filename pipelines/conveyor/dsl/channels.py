@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor.ir import Collected as CollectedArg
-from conveyor.ir import Comparison, Constant, LoopItem, OneOf, PipelineParam, TaskOutput
+from conveyor.ir import Comparison, Constant, LoopItem, OneOf, PipelineParam, TaskFinalStatus, TaskOutput
 from conveyor.ir.placeholders import part_text, token
 
 
@@ -133,6 +133,18 @@ class ConstantChannel(PipelineChannel):
 
     def __repr__(self) -> str:
         return f"<constant {self.value!r}>"
+
+
+class FinalStatusChannel(PipelineChannel):
+    """A sub-pipeline's `PipelineTaskFinalStatus` input: handed on to the exit component inside it."""
+
+    type = "PipelineTaskFinalStatus"
+
+    def to_arg(self) -> TaskFinalStatus:
+        return TaskFinalStatus()
+
+    def __repr__(self) -> str:
+        return "<pipeline task final status>"
 
 
 class TaskOutputChannel(PipelineChannel):

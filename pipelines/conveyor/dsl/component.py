@@ -14,10 +14,11 @@ from typing import Any
 
 from conveyor.dsl.bind import bind_arguments
 from conveyor.dsl.context import current_state
-from conveyor.dsl.signature import read_signature
+from conveyor.dsl.signature import embedded_inputs, read_signature
 from conveyor.dsl.source import deps_digest, function_source, sha256
 from conveyor.dsl.task import PipelineTask
 from conveyor.ir import ComponentSpec, PipelineDefinitionError, PythonFunction
+from conveyor.ir.embedded import EmbeddedArtifact
 
 
 class ComponentCalledOutsidePipelineError(PipelineDefinitionError, RuntimeError):
@@ -27,6 +28,21 @@ class ComponentCalledOutsidePipelineError(PipelineDefinitionError, RuntimeError)
 def task_base_name(name: str) -> str:
     """kfp's task naming: `train_model` → `train-model`."""
     return name.replace("_", "-").lower()
+
+
+def _embedded(func: Callable[..., Any], name: str, path: str | None) -> EmbeddedArtifact | None:
+    """kfp's `embedded_artifact_path`, packed now (as kfp does), for the `EmbeddedInput[T]` parameters."""
+    inputs = embedded_inputs(func, name)
+    if path is None:
+        if inputs:
+            raise PipelineDefinitionError(
+                f"component {name!r}: {sorted(inputs)} annotated dsl.EmbeddedInput[...] need "
+                "@dsl.component(embedded_artifact_path=FILE_OR_FOLDER) to say what to embed")
+        return None
+    try:
+        return EmbeddedArtifact.pack(path, inputs)
+    except ValueError as exc:
+        raise PipelineDefinitionError(f"component {name!r}: {exc}") from None
 
 
 class PythonComponent:
@@ -41,6 +57,7 @@ class PythonComponent:
         cache_output_for_seconds: float | None = None,
         cache_version: str | None = None,
         side_effects: bool = False,
+        embedded_artifact_path: str | None = None,
     ) -> None:
         if not inspect.isfunction(func):
             raise TypeError(f"@dsl.component decorates a function, got {func!r}")
@@ -57,6 +74,7 @@ class PythonComponent:
                 f"got {cache_output_for_seconds!r}"
             )
         self.inputs, self.outputs = read_signature(func, self.name)
+        self.embedded = _embedded(func, self.name, embedded_artifact_path)
         self.description = inspect.getdoc(func)
         self.base_image = base_image
         self.packages_to_install = tuple(packages_to_install or ())
@@ -96,6 +114,7 @@ class PythonComponent:
                 cache_version=self.cache_version,
                 cache_ttl_seconds=self.cache_output_for_seconds,
                 side_effects=self.side_effects,
+                embedded=self.embedded,
             )
         return self._spec
 
@@ -169,6 +188,22 @@ def component(
             cache_output_for_seconds=cache_output_for_seconds,
             cache_version=cache_version,
             side_effects=side_effects,
+            embedded_artifact_path=embedded_artifact_path,
         )
 
     return wrap(func) if func is not None else wrap
+
+
+def notebook_component(func: Callable[..., Any] | None = None, *, notebook_path: str = "", **_: Any) -> Any:
+    """kfp's `@dsl.notebook_component` is refused when the component is defined: running a notebook
+    needs a Jupyter kernel in the task environment, which conveyor does not provision."""
+
+    def refuse(f: Callable[..., Any]) -> Any:
+        raise PipelineDefinitionError(
+            f"component {getattr(f, '__name__', f)!r}: dsl.notebook_component is not supported by conveyor (it "
+            "needs a Jupyter kernel and nbclient in the task). Write a @dsl.component with "
+            "packages_to_install=['nbclient', 'ipykernel'] and embedded_artifact_path="
+            f"{notebook_path or 'NOTEBOOK.ipynb'!r} that executes the notebook from a dsl.EmbeddedInput, "
+            "or convert it with `jupyter nbconvert --to script` and call the code from a @dsl.component")
+
+    return refuse(func) if func is not None else refuse

@@ -204,7 +204,8 @@ class Else(Elif):
 
 class ExitHandler(_Block):
     """`with dsl.ExitHandler(exit_task):` — `exit_task` (created before the block) runs after the
-    block's tasks finish, whether they succeed or fail, and receives PipelineTaskFinalStatus."""
+    block's tasks finish, whether they succeed or fail, and receives PipelineTaskFinalStatus. It may
+    be a pipeline's task (kfp allows that too): then each of its tasks is an exit task."""
 
     def __init__(self, exit_task: Any, name: str | None = None) -> None:
         self.exit_task, self.name = exit_task, name
@@ -212,14 +213,15 @@ class ExitHandler(_Block):
     def __enter__(self) -> ExitHandler:
         state = require_state("dsl.ExitHandler")
         names = getattr(self.exit_task, "task_names", None)
-        if names is None or len(names) != 1 or names[0] not in state.tasks:
+        if not names or any(n not in state.tasks for n in names):
             raise state.error(
-                f"dsl.ExitHandler needs a task created in this pipeline (one component call), "
+                f"dsl.ExitHandler needs a task created in this pipeline (a component or pipeline call), "
                 f"got {self.exit_task!r}",
                 argument="exit_task",
             )
-        group = ExitHandlerGroup(
-            id=state.next_id("exit-handler"), parent=state.current_group, exit_task=names[0]
+        group = ExitHandlerGroup(  # a pipeline as the exit task: every task it added is an exit task
+            id=state.next_id("exit-handler"), parent=state.current_group, exit_task=names[0],
+            more_exit_tasks=tuple(names[1:]),
         )
         self._open(state, group)
         state.chains[self.parent] = None

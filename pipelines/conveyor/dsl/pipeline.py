@@ -14,13 +14,19 @@ from collections.abc import Callable
 from typing import Any
 
 from conveyor.dsl.bind import constant_or_error
-from conveyor.dsl.channels import ConcatChannel, ConstantChannel, PipelineChannel, PipelineParamChannel
+from conveyor.dsl.channels import (
+    ConcatChannel,
+    ConstantChannel,
+    FinalStatusChannel,
+    PipelineChannel,
+    PipelineParamChannel,
+)
 from conveyor.dsl.component import task_base_name
 from conveyor.dsl.context import BuildState, building, current_state
 from conveyor.dsl.signature import default_fields, strip_optional, type_hints
 from conveyor.dsl.subpipeline import SubPipelineTask
 from conveyor.ir import SINGLE_OUTPUT, InputSpec, PipelineDefinitionError, PipelineSpec, validate
-from conveyor.ir.types import INPUT_MARKER, normalize_type
+from conveyor.ir.types import FINAL_STATUS_TYPE, INPUT_MARKER, PipelineTaskFinalStatus, normalize_type
 from conveyor.ir.values import Concat
 
 _PY_DEFAULT_TYPES = {
@@ -44,6 +50,9 @@ def _pipeline_inputs(func: Callable[..., Any], pipeline: str) -> tuple[InputSpec
             )
         tp, _ = strip_optional(hints.get(param.name, inspect.Parameter.empty))
         style = "value"
+        if tp is PipelineTaskFinalStatus:  # a pipeline used as an exit task receives the final status
+            inputs.append(InputSpec(name=param.name, kind="parameter", type=FINAL_STATUS_TYPE, style="final_status"))
+            continue
         if tp is inspect.Parameter.empty:
             default = param.default
             kind, type_name = "parameter", _PY_DEFAULT_TYPES.get(type(default), "str")
@@ -113,6 +122,11 @@ class Pipeline:
 
     def _build(self) -> PipelineSpec:
         state = BuildState(pipeline=self.name)
+        status = [i.name for i in self.inputs if i.style == "final_status"]
+        if status:
+            raise state.error(
+                f"takes dsl.PipelineTaskFinalStatus ({', '.join(status)}), so it only runs as the exit task of "
+                "another pipeline: call it there and pass the task to dsl.ExitHandler(...)", argument=status[0])
         with building(state):
             channels = {i.name: PipelineParamChannel(i.name, i.kind, i.type) for i in self.inputs}
             result = self.python_func(**channels)
@@ -161,6 +175,12 @@ class Pipeline:
                 raise state.error(f"unknown argument; allowed: {sorted(known)}", task=label, argument=name)
         channels: dict[str, PipelineChannel] = {}
         for spec in self.inputs:
+            if spec.style == "final_status":
+                if spec.name in kwargs:
+                    raise state.error("the final status is passed in by dsl.ExitHandler; do not pass it",
+                                      task=label, argument=spec.name)
+                channels[spec.name] = FinalStatusChannel()
+                continue
             if spec.name in kwargs:
                 value = kwargs[spec.name]
                 if not isinstance(value, PipelineChannel):

@@ -16,6 +16,7 @@ from typing import Any
 
 from conveyor.ir import SINGLE_OUTPUT, Artifact, InputSpec, OutputSpec, PipelineDefinitionError
 from conveyor.ir.types import (
+    EMBEDDED_MARKER,
     INPUT_MARKER,
     OUTPUT_MARKER,
     InputPath,
@@ -123,6 +124,8 @@ def read_signature(
             continue
         if typing.get_origin(tp) is typing.Annotated:
             inner, *markers = typing.get_args(tp)
+            if EMBEDDED_MARKER in markers:  # filled from the component's own asset: see embedded_inputs
+                continue
             if OUTPUT_MARKER in markers:
                 kind, type_name = _kind_type(component, param.name, inner)
                 if kind != "artifact":
@@ -169,6 +172,16 @@ def read_signature(
     outputs.extend(_return_outputs(hints.get("return", inspect.Signature.empty), component))
     _check_unique(component, inputs, outputs)
     return tuple(inputs), tuple(outputs)
+
+
+def embedded_inputs(func: Callable[..., Any], component: str) -> dict[str, str]:
+    """`EmbeddedInput[T]` parameters and their artifact types (not inputs a caller passes)."""
+    found: dict[str, str] = {}
+    for name, tp in type_hints(func).items():
+        if typing.get_origin(tp) is typing.Annotated and EMBEDDED_MARKER in typing.get_args(tp)[1:]:
+            inner = typing.get_args(tp)[0]
+            found[name] = inner.__name__ if _is_artifact(inner) else "Artifact"
+    return found
 
 
 def _return_outputs(tp: Any, component: str) -> list[OutputSpec]:

@@ -69,6 +69,7 @@ class PipelineTask:
         self.node_selector: dict[str, str] = {}
         self.tolerations: list[Toleration] = []
         self.ignore_failure = False
+        self.resource_args: dict[str, Any] = {}
         channels = {o.name: TaskOutputChannel(name, o.name, o.kind, o.type) for o in spec.outputs}
         self._outputs = TaskOutputs(self, channels)
 
@@ -105,15 +106,26 @@ class PipelineTask:
         """Resources are planned before a run starts (local packing, the Argo pod spec): refuse a run-time value."""
         if isinstance(value, PipelineChannel) or leaked_token(value):
             raise self.state.error(
-                f"{setting}() was given the pipeline value {value!r}; conveyor fixes resources when the "
-                "pipeline is built (local packing and the Argo pod spec), so pass a literal such as '2' or "
-                "'4G', or choose between literal settings with dsl.If/dsl.Else",
+                f"{setting}() was given the pipeline value {value!r}; conveyor picks accelerators when the "
+                "pipeline is built (the Argo GPU pool and node selector), so pass a literal such as 'NVIDIA_TESLA_T4' "
+                "or 1, or choose between literal settings with dsl.If/dsl.Else (cpu and memory may be run-time values)",
                 task=self.name,
                 argument=setting,
             )
 
     def _quantity(self, field: str, parser: Any, value: Any) -> PipelineTask:
-        self._fixed(f"set_{field}", value)
+        if isinstance(value, PipelineChannel):  # kfp resolves these when the task runs; so does conveyor
+            if value.kind != "parameter" or value.to_arg().kind not in ("pipeline_param", "task_output"):
+                raise self.state.error(f"set_{field}() takes a quantity, a pipeline parameter or a task output, "
+                                       f"got {value!r}", task=self.name, argument=field)
+            self.resources.pop(field, None)
+            self.resource_args[field] = value.to_arg()
+            return self
+        if leaked_token(value):
+            raise self.state.error(f"set_{field}() got the formatted string {value!r:.80}; pass the parameter "
+                                   "itself (e.g. '4G' as the parameter's value), not text around it",
+                                   task=self.name, argument=field)
+        self.resource_args.pop(field, None)
         try:
             self.resources[field] = parser(value)
         except ValueError as exc:
@@ -309,6 +321,7 @@ class PipelineTask:
             tolerations=tuple(self.tolerations),
             kubernetes=KubernetesSettings(**getattr(self, "kubernetes", {})),
             ignore_upstream_failure=self.ignore_failure,
+            resource_args=dict(self.resource_args),
         )
 
     def __repr__(self) -> str:

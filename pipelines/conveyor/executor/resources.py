@@ -12,11 +12,13 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
 from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.spec import PipelineSpec, Resources
+from conveyor.runtime.protocol.readiness import runtime_resources
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ def request_of(resources: Resources) -> Request:
     cpu = resources.cpu_request if resources.cpu_request is not None else (resources.cpu_limit or 0.0)
     memory = resources.memory_request if resources.memory_request is not None else (resources.memory_limit or 0)
     return Request(cpu=float(cpu), memory=int(memory), gpu=int(resources.accelerator_count or 0))
+
+
+def runtime_request(resources: Resources, values: dict[str, Any], capacity: Capacity) -> Request:
+    """The request of a task whose cpu/memory settings were run-time values, capped at the machine."""
+    want = request_of(runtime_resources(resources, values))
+    return Request(min(want.cpu, capacity.cpu), min(want.memory, capacity.memory), min(want.gpu, capacity.gpu))
 
 
 def fit_requests(spec: PipelineSpec, capacity: Capacity, strict: bool) -> tuple[dict[str, Request], list[str]]:

@@ -22,7 +22,7 @@ from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import ProcessExit, WorkerPool
 from conveyor.executor.recorder import RunRecorder
-from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests
+from conveyor.executor.resources import Capacity, Ledger, Request, fit_requests, runtime_request
 from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
@@ -258,6 +258,10 @@ class Scheduler:
                 break
             inst = self.graph.instances[iid]
             req: Request = self.requests[inst.task]
+            task = self.spec.tasks[inst.task]
+            if task.resource_args:
+                req = runtime_request(task.resources, {f: self.graph.resolve(a, inst.ctx)  # checked when ready
+                                                       for f, a in task.resource_args.items()}, self.ledger.capacity)
             running = (r.inst.ctx for r in self.running.values())
             if not loop_allows(self.spec, inst, running, memo) or not self.ledger.fits(req):
                 waiting.append(iid)

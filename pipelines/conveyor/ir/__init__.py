@@ -31,6 +31,7 @@ from conveyor.ir.graph import (
     task_groups,
     topological_order,
 )
+from conveyor.ir.importer import ImporterImplementation
 from conveyor.ir.quantities import parse_cpu, parse_duration, parse_memory
 from conveyor.ir.spec import (
     SINGLE_OUTPUT,
@@ -91,6 +92,7 @@ __all__ = [
     "ConveyorError",
     "Dataset",
     "ExitHandlerGroup",
+    "ImporterImplementation",
     "Input",
     "InputPath",
     "InputSpec",

@@ -66,8 +66,9 @@ class Artifact:
     def from_dict(data: dict[str, Any]) -> Artifact:
         cls = artifact_class(data.get("type", "Artifact"))
         return cls(
-            name=data.get("name"), uri=data.get("uri"), metadata=data.get("metadata"), path=data.get("path")
-        )
+            name=data.get("name"), uri=data.get("source_uri") or data.get("uri"), metadata=data.get("metadata"),
+            path=data.get("path"),
+        )  # an imported artifact keeps the URI it was imported from (kfp's dsl.importer); its bytes are stored
 
     def __repr__(self) -> str:
         return f"{self.type_name}(name={self.name!r}, uri={self.uri!r}, metadata={self.metadata!r})"

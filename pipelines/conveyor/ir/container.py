@@ -8,14 +8,12 @@ only *parses* and *checks* placeholders (at authoring time, so a typo fails befo
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from conveyor.ir.base import Frozen
+from conveyor.ir.base import DeclaredImplementation, Frozen
 from conveyor.ir.errors import PipelineDefinitionError
 
 PLACEHOLDER = re.compile(r"\{\{\$(.*?)\}\}")
@@ -64,7 +62,7 @@ Concat.model_rebuild()
 IfPresent.model_rebuild()
 
 
-class ContainerImplementation(Frozen):
+class ContainerImplementation(DeclaredImplementation):
     """Run `command` + `args` in `image`; outputs are the files the placeholders point at."""
 
     kind: Literal["container"] = "container"
@@ -72,21 +70,6 @@ class ContainerImplementation(Frozen):
     command: tuple[CommandPart, ...] = ()
     args: tuple[CommandPart, ...] = ()
     env: dict[str, str] = {}
-
-    @property
-    def source_digest(self) -> str:
-        """What the container runs, for the cache key (the role a function's source plays)."""
-        data = self.model_dump(mode="json")
-        return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-    @property
-    def deps_digest(self) -> str:
-        return ""
-
-    @property
-    def module_file(self) -> None:
-        """A container has no Python module to preload."""
-        return None
 
 
 @dataclass(frozen=True)

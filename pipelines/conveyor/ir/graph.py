@@ -58,6 +58,7 @@ def data_dependencies(spec: PipelineSpec, task: str) -> set[str]:
     """Tasks whose outputs `task` reads, directly or through its groups' items and conditions."""
     args: list[object] = list(spec.tasks[task].arguments.values())
     args.extend(mount.pvc_name for mount in spec.tasks[task].kubernetes.pvc_mounts)  # CreatePVC's output
+    args.extend(spec.tasks[task].resource_args.values())  # set_cpu_limit(task.output) and the like
     for group_id in task_groups(spec, task):
         args.extend(group_args(spec, group_id))
     return {name for arg in args for name in referenced_tasks(arg)}
@@ -69,8 +70,13 @@ def exit_handler_members(spec: PipelineSpec, group_id: str) -> list[str]:
 
 
 def exit_groups_of(spec: PipelineSpec, task: str) -> list[str]:
-    """Exit handler groups whose exit task is `task`."""
-    return [g.id for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) and g.exit_task == task]
+    """Exit handler groups whose exit task is `task` (or one of them, for an exit pipeline)."""
+    return [g.id for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) and task in g.exit_tasks]
+
+
+def all_exit_tasks(spec: PipelineSpec) -> list[str]:
+    """Every exit task of every ExitHandler, in group order."""
+    return [t for g in spec.groups.values() if isinstance(g, ExitHandlerGroup) for t in g.exit_tasks]
 
 
 def dependencies(spec: PipelineSpec, task: str) -> set[str]:

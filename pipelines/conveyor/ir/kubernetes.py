@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from conveyor.ir.base import Frozen
+from conveyor.ir.base import DeclaredImplementation, Frozen
 from conveyor.ir.values import Arg
 
 
@@ -69,3 +69,26 @@ class KubernetesSettings(Frozen):
     @property
     def empty(self) -> bool:
         return self == KubernetesSettings()
+
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+PVC_NAME_OUTPUT = "name"
+
+
+class PvcImplementation(DeclaredImplementation):
+    """kfp-kubernetes' `CreatePVC` / `DeletePVC`: a claim made or removed as a task of the pipeline.
+
+    Inputs are kfp's (`access_modes`, `size`, `pvc_name`, `pvc_name_suffix`, `storage_class_name`,
+    `volume_name`, `annotations`; `pvc_name` for delete); create's output `name` is the claim's name.
+    On Argo each becomes a resource template; locally the claim is the folder every `mount_pvc` uses."""
+
+    kind: Literal["kubernetes_pvc"] = "kubernetes_pvc"
+    action: Literal["create", "delete"]
+
+
+def claim_name(pvc_name: str | None, pvc_name_suffix: str | None, unique: str) -> str:
+    """kfp's naming: `pvc_name` as given, else `<unique id><pvc_name_suffix>` (or the id alone); not both."""
+    if pvc_name and pvc_name_suffix:
+        raise ValueError("CreatePVC takes at most one of pvc_name and pvc_name_suffix, got "
+                         f"pvc_name={pvc_name!r}, pvc_name_suffix={pvc_name_suffix!r}")
+    return pvc_name or f"{unique}{pvc_name_suffix or ''}"

@@ -16,8 +16,10 @@ from pydantic import Field
 
 from conveyor.ir.base import Frozen
 from conveyor.ir.container import ContainerImplementation
+from conveyor.ir.embedded import EmbeddedArtifact
 from conveyor.ir.errors import PipelineDefinitionError
-from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.importer import ImporterImplementation
+from conveyor.ir.kubernetes import KubernetesSettings, PvcImplementation
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 
@@ -89,7 +91,8 @@ class ComponentSpec(Frozen):
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
-    implementation: Annotated[PythonFunction | ContainerImplementation, Field(discriminator="kind")]
+    implementation: Annotated[PythonFunction | ContainerImplementation | ImporterImplementation | PvcImplementation,
+                              Field(discriminator="kind")]
     base_image: str | None = None
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
@@ -97,6 +100,9 @@ class ComponentSpec(Frozen):
     # Acts on the world (pushes, deploys, notifies): never served from the cache, in any run.
     # Left out of the JSON when False, so existing specs keep their digests.
     side_effects: bool = Field(default=False, exclude_if=lambda value: not value)
+    # kfp's embedded_artifact_path + EmbeddedInput[T] parameters; left out of the JSON when unset, so
+    # specs (and digests) written before it existed stay equal.
+    embedded: EmbeddedArtifact | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def input(self, name: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.name == name), None)
@@ -114,6 +120,7 @@ class ComponentSpec(Frozen):
                     "base_image": self.base_image,
                     "packages": list(self.packages_to_install),
                     "cache_version": self.cache_version,
+                    **({"embedded": self.embedded.digest} if self.embedded else {}),
                 }
             )
         )
@@ -170,6 +177,9 @@ class TaskSpec(Frozen):
     # whose producer failed falls back to its default.
     # Left out of the JSON while False, so specs (and their digests) written before it existed stay equal.
     ignore_upstream_failure: bool = Field(default=False, exclude_if=lambda value: not value)
+    # cpu/memory requests and limits given a run-time value (a pipeline parameter or task output), by
+    # Resources field name; resolved when the task starts. Left out of the JSON while empty.
+    resource_args: dict[str, Arg] = Field(default_factory=dict, exclude_if=lambda value: not value)
 
 
 class ParallelForGroup(Frozen):
@@ -198,6 +208,13 @@ class ExitHandlerGroup(Frozen):
     id: str
     parent: str | None = None
     exit_task: str
+    # The other tasks of a sub-pipeline used as the exit task (kfp allows a pipeline there); left out
+    # of the JSON when empty so older specs and digests stay equal.
+    more_exit_tasks: tuple[str, ...] = Field(default=(), exclude_if=lambda value: not value)
+
+    @property
+    def exit_tasks(self) -> tuple[str, ...]:
+        return (self.exit_task, *self.more_exit_tasks)
 
 
 Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]

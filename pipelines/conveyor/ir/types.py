@@ -66,6 +66,10 @@ Input = Annotated[T, INPUT_MARKER]
 Output = Annotated[T, OUTPUT_MARKER]
 """`Output[Model]`: the function receives an artifact object to write."""
 
+EMBEDDED_MARKER = _IOMarker("EmbeddedInput")
+EmbeddedInput = Annotated[T, EMBEDDED_MARKER]
+"""`EmbeddedInput[Dataset]`: the component's embedded asset (`embedded_artifact_path`), not a caller's input."""
+
 
 class InputPath:
     """`InputPath(Dataset)` / `InputPath("Dataset")` / `InputPath(str)`: receive a local file path."""

@@ -79,13 +79,12 @@ class _Validator:
                 for arg in condition_args(group.condition):
                     self.check_group_arg(gid, arg, scope=gid)
             elif isinstance(group, ExitHandlerGroup):
-                exit_task = spec.tasks.get(group.exit_task)
-                if exit_task is None:
-                    self.fail(f"ExitHandler {gid!r}: exit task {group.exit_task!r} does not exist")
-                if gid in group_chain(spec, exit_task.group):
-                    self.fail(
-                        f"ExitHandler {gid!r}: the exit task must be outside the group", task=group.exit_task
-                    )
+                for name in group.exit_tasks:
+                    exit_task = spec.tasks.get(name)
+                    if exit_task is None:
+                        self.fail(f"ExitHandler {gid!r}: exit task {name!r} does not exist")
+                    if gid in group_chain(spec, exit_task.group):
+                        self.fail(f"ExitHandler {gid!r}: the exit task must be outside the group", task=name)
 
     def check_group_arg(self, gid: str, arg: object, scope: str | None) -> None:
         where = f"group {gid!r}"
@@ -140,7 +139,7 @@ class _Validator:
                     arg_name,
                 )
             if not any(
-                isinstance(g, ExitHandlerGroup) and g.exit_task == task for g in self.spec.groups.values()
+                isinstance(g, ExitHandlerGroup) and task in g.exit_tasks for g in self.spec.groups.values()
             ):
                 self.fail(
                     "PipelineTaskFinalStatus is only available to an ExitHandler's exit task", task, arg_name

@@ -121,6 +121,8 @@ def add_pod_annotation(task: Any, annotation_key: str, annotation_value: str) ->
     return task
 
 
-__all__ = ["add_node_selector", "add_pod_annotation", "add_pod_label", "add_toleration", "mount_pvc",
+from conveyor.kubernetes.pvc import CreatePVC, DeletePVC  # noqa: E402 - after the helpers it does not need
+
+__all__ = ["CreatePVC", "DeletePVC", "add_node_selector", "add_pod_annotation", "add_pod_label", "add_toleration", "mount_pvc",
            "set_image_pull_policy", "set_image_pull_secrets", "set_timeout", "use_config_map_as_env",
            "use_config_map_as_volume", "use_secret_as_env", "use_secret_as_volume"]

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conveyor.ir.graph import enclosing_loops
+from conveyor.ir.graph import all_exit_tasks, enclosing_loops
 from conveyor.ir.placeholders import join_parts
-from conveyor.ir.spec import ExitHandlerGroup, PipelineSpec
+from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
@@ -130,7 +130,7 @@ def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: Metadat
     resolver = _Resolver(spec, arguments, store, artifacts, max_staleness_s, run_id)
     if not use_cache:
         return resolver.result
-    exit_tasks = {g.exit_task for g in spec.groups.values() if isinstance(g, ExitHandlerGroup)}
+    exit_tasks = set(all_exit_tasks(spec))
     order = topological_order(spec)
     for task in order:
         if task not in exit_tasks:

@@ -19,6 +19,7 @@ from typing import Any
 
 from conveyor.compiler.argo import CompileOptions, compile_cron_workflow, compile_workflow
 from conveyor.compiler.argo.naming import dns_name
+from conveyor.ir.graph import all_exit_tasks
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
@@ -163,7 +164,7 @@ def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments:
                    embed_spec: bool) -> dict[str, Any]:
     """The Workflow for what is left: cached outputs injected, named after the run."""
     cached = resolution.injected()
-    exit_tasks = {getattr(g, "exit_task", None) for g in spec.groups.values()}
+    exit_tasks = set(all_exit_tasks(spec))
     if cached and all(t in cached or t in exit_tasks for t in spec.tasks):
         # Only exit tasks are left, and Argo needs a DAG to attach onExit to: let the last cached task
         # run again; its pod finds the verified cache entry and only re-emits the outputs.
@@ -186,11 +187,13 @@ def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments:
 def schedule(spec: PipelineSpec, cron: str, profile: Profile, *, arguments: dict[str, Any] | None = None,
              client: Any = None, name: str | None = None, timezone: str | None = None,
              concurrency_policy: str = "Forbid", options: CompileOptions | None = None,
-             replace: bool = False) -> dict[str, Any]:
+             replace: bool = False, store: MetadataStore | None = None) -> dict[str, Any]:
     """Create (or with ``replace``, update) a CronWorkflow; returns the manifest the API server stored.
 
     Every scheduled run gets its own run id (the spawned Workflow's name). The spec is embedded,
-    so the schedule keeps working however long it lives; each pod checks the cache itself.
+    so the schedule keeps working however long it lives; each pod checks the cache itself. The
+    schedule is then recorded in the profile's metadata store (``store``, opened when None), where
+    ``conveyor ui`` reads its cron expression to show the next firing.
     """
     validate(spec)
     bound = bind(spec, arguments)
@@ -203,6 +206,22 @@ def schedule(spec: PipelineSpec, cron: str, profile: Profile, *, arguments: dict
 
         client = custom_objects(profile)
     namespace, cron_name = profile.namespace, manifest["metadata"]["name"]
+    stored = _create_or_replace(client, namespace, cron_name, manifest, replace)
+    own_store = store is None
+    if store is None:
+        from conveyor.stores.metadata import open_metadata_store
+
+        store = open_metadata_store(profile.metadata_url.get_secret_value())
+    try:
+        store.record_schedule(cron_name, spec.name, cron, timezone=timezone, namespace=namespace)
+    finally:
+        if own_store:
+            store.close()
+    return stored
+
+
+def _create_or_replace(client: Any, namespace: str, cron_name: str, manifest: dict[str, Any],
+                       replace: bool) -> dict[str, Any]:
     what = f"creating CronWorkflow {namespace}/{cron_name}"
     try:
         return client.create_namespaced_custom_object(GROUP, VERSION, namespace, CRON_WORKFLOWS, manifest)

@@ -90,6 +90,13 @@ def check(settings: KubernetesSettings, task: str) -> None:
                                        "or add it to the file named by CONVEYOR_SECRETS_FILE")
 
 
+def pvc_folder(home: Path, claim: str) -> Path:
+    """The local stand-in for PersistentVolumeClaim `claim` (mount_pvc, CreatePVC and DeletePVC agree)."""
+    if not claim or "/" in claim or claim in (".", ".."):
+        raise LocalKubernetesError(f"PVC name {claim!r} is not a valid claim name")
+    return home / "pvcs" / claim
+
+
 def _link(target: Path, mount_path: str, task: str) -> None:
     link = Path(mount_path)
     if link.is_symlink() and link.resolve() == target.resolve():
@@ -128,7 +135,7 @@ def prepare(settings: KubernetesSettings, task: str, instance: str, run_dir: Pat
             _link(folder, vol.mount_path, task)
     for mount in settings.pvc_mounts:
         claim = str(resolve(mount.pvc_name))
-        folder = home / "pvcs" / claim
+        folder = pvc_folder(home, claim)
         folder.mkdir(parents=True, exist_ok=True)
         _link(folder / mount.sub_path if mount.sub_path else folder, mount.mount_path, task)
     return env

@@ -19,12 +19,16 @@ from typing import Any
 
 from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
+from conveyor.ir.importer import ImporterImplementation
+from conveyor.ir.kubernetes import PvcImplementation
 from conveyor.ir.spec import InputSpec, OutputSpec, PythonFunction
 from conveyor.ir.types import PipelineTaskFinalStatus, value_matches
 from conveyor.runtime.container import run_container
+from conveyor.runtime.importer import run_importer
 from conveyor.runtime.loader import resolve_function
 from conveyor.runtime.outcome import EXIT_OK, classify_exception, exit_code_for
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
+from conveyor.runtime.pvc import run_pvc
 from conveyor.runtime.reentry import mark_task_process
 from conveyor.stores.artifacts import (
     DigestMismatchError,
@@ -87,6 +91,11 @@ class TaskContext:
                 kwargs[spec.name] = self._input_value(spec)
             elif spec.required:
                 raise PermanentError(f"{self.label}: required input {spec.name!r} was not provided")
+        embedded = self.component.embedded
+        if embedded is not None:  # EmbeddedInput[T]: the component's own asset, unpacked for this attempt
+            path = str(embedded.unpack(self.workdir / "embedded"))
+            for name, type_name in embedded.inputs.items():
+                kwargs[name] = artifact_class(type_name)(name=name, uri=path, path=path)
         for spec in self.component.outputs:
             if spec.style not in ("artifact", "path"):
                 continue
@@ -135,8 +144,11 @@ class TaskContext:
                 raise PermanentError(f"{self.label}: output artifact {spec.name!r} was not written to {path}")
             Path(path).write_text(json.dumps(metadata, sort_keys=True))
         stored = self.store.put(path)
-        return {"type": spec.type, "name": spec.name, "uri": stored.uri, "digest": stored.digest,
-                "size": stored.size, "metadata": metadata}
+        record = {"type": spec.type, "name": spec.name, "uri": stored.uri, "digest": stored.digest,
+                  "size": stored.size, "metadata": metadata}
+        if getattr(art, "source_uri", None):  # an imported artifact: consumers see the URI it came from
+            record["source_uri"] = art.source_uri  # type: ignore[union-attr]
+        return record
 
     def _returned_artifacts(self, spec: OutputSpec, returned: Any) -> Any:
         if not isinstance(returned, Artifact):
@@ -184,7 +196,14 @@ def execute(request: TaskRequest) -> tuple[int, TaskResult]:
         (ctx.workdir / "outputs").mkdir(parents=True, exist_ok=True)
         set_task_root(str(ctx.workdir / "outputs"))
         try:
-            returned = func(**kwargs) if func else run_container(ctx.component, kwargs, outputs, request.model_dump(mode="json"))
+            if func is not None:
+                returned = func(**kwargs)
+            elif isinstance(impl, ImporterImplementation):
+                returned = run_importer(ctx.component, request.parameters, outputs)
+            elif isinstance(impl, PvcImplementation):
+                returned = run_pvc(ctx.component, request.parameters, outputs)
+            else:
+                returned = run_container(ctx.component, kwargs, outputs, request.model_dump(mode="json"))
         finally:
             set_task_root(None)
         params, arts = ctx.collect(returned, outputs)

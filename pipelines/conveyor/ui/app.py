@@ -51,7 +51,7 @@ def environment() -> jinja2.Environment:
 
 def create_app(store: MetadataStore, artifacts: ArtifactStore, *, token: str | None = None,
                title: str = "conveyor") -> Starlette:
-    from conveyor.ui import views_artifacts, views_run, views_runs
+    from conveyor.ui import views_artifacts, views_run, views_runs, views_schedules
 
     ctx = Context(store, store.browser(), artifacts, environment(), title)
 
@@ -67,7 +67,7 @@ def create_app(store: MetadataStore, artifacts: ArtifactStore, *, token: str | N
 
     routes = [
         Route("/", bind(views_runs.runs)),
-        Route("/schedules", bind(views_runs.schedules)),
+        Route("/schedules", bind(views_schedules.schedules)),
         Route("/compare", bind(views_runs.compare)),
         Route("/runs/{run_id}", bind(views_run.run)),
         Route("/runs/{run_id}/tasks/{task_id}", bind(views_run.task)),

@@ -81,6 +81,7 @@ def task(ctx, request: Request):
         except Exception as exc:  # noqa: BLE001 - a lost log is reported, the page still renders
             logs.append({"artifact": art, "text": "", "cut": False, "problem": f"log unreadable: {exc}",
                          "number": art.metadata.get("attempt", 0)})
+    logs += _absent_logs(attempts, {entry["number"] for entry in logs}, record)
     inputs = []
     for row in ctx.store.list_lineage(run_id=run_id):
         if row.task_id == task_id and row.direction == "in":
@@ -97,6 +98,24 @@ def task(ctx, request: Request):
         requests=_requests(spec, record.task_name), outputs=[a for a in produced if not is_log(a.output_name)],
         inputs=inputs, logs=sorted(logs, key=lambda x: x["number"]), bindings=bindings,
         live=record.status in ("pending", "running"))
+
+
+def _absent_logs(attempts, persisted: set[int], record) -> list[dict]:
+    """A clear note for every attempt whose log is not in the store, saying why it may be missing."""
+    out = []
+    for a in attempts:
+        if a.number in persisted:
+            continue
+        if a.status == "running":
+            why = "the attempt is still running; its log is stored when it ends"
+        else:
+            why = ("no log was persisted for this attempt: it printed nothing, or its process or pod ended "
+                   "before the log could be stored (e.g. killed or evicted)")
+        out.append({"artifact": None, "text": "", "cut": False, "number": a.number, "problem": why})
+    if not attempts and record.cached_from_run:
+        out.append({"artifact": None, "text": "", "cut": False, "number": 0,
+                    "problem": "a cache hit runs nothing, so it has no log: the producing task's log is there"})
+    return out
 
 
 def _stream(ctx, uri: str) -> Iterator[bytes]:

@@ -1,11 +1,10 @@
-"""Views over many runs: the runs list, Compare and Schedules."""
+"""Views over many runs: the runs list and Compare."""
 
 from __future__ import annotations
 
 import calendar
 import json
 import re
-import statistics
 import time
 from urllib.parse import urlencode
 
@@ -113,15 +112,3 @@ def compare(ctx, request: Request):
     return ctx.render(request, "compare.html", facts=facts, params=params, metric_names=metric_names,
                       show_all=show_all, charts=charts, parallel=parallel_coordinates(axes, rows) if len(axes) > 1
                       else None, toggle=_link(request, all=None if show_all else "1"))
-
-
-def schedules(ctx, request: Request):
-    found = ctx.browser.schedule_firings()
-    rows = []
-    for name, firings in sorted(found.items()):
-        times = sorted(r.created_at for r in firings)
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        interval = statistics.median(gaps) if gaps else None
-        rows.append({"name": name, "pipeline": firings[0].pipeline_name, "last": firings[0], "firings": firings,
-                     "interval": interval, "next": times[-1] + interval if interval else None})
-    return ctx.render(request, "schedules.html", schedules=rows)

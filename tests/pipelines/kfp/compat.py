@@ -64,8 +64,9 @@ def run_kfp(path: Path, pipeline: str, tmp_path: Path, arguments: dict | None = 
     raise AssertionError(f"kfp run of {path.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
-def compile_with_kfp(path: Path, tmp_path: Path) -> Path:
-    """Compile the kfp copy of a fixture with kfp's compiler (in a child process); the YAML path."""
+def compile_with_kfp(path: Path, tmp_path: Path, pipeline: str = "") -> Path:
+    """Compile the kfp copy of a fixture with kfp's compiler (in a child process); the YAML path.
+    `pipeline` names the pipeline; by default the file's first one."""
     copy = tmp_path / f"kfp_{path.name}"
     copy.write_text(as_kfp(path.read_text()))
     out = tmp_path / f"{path.stem}.kfp.yaml"
@@ -74,8 +75,8 @@ def compile_with_kfp(path: Path, tmp_path: Path) -> Path:
             "s = importlib.util.spec_from_file_location('kfp_fixture', sys.argv[1]);"
             "m = importlib.util.module_from_spec(s); s.loader.exec_module(m);"
             "p = [v for v in vars(m).values() if type(v).__name__ == 'GraphComponent'];"
-            "compiler.Compiler().compile(p[0], sys.argv[2])")
-    proc = subprocess.run([sys.executable, "-c", code, str(copy), str(out)], capture_output=True, text=True,
+            "compiler.Compiler().compile(getattr(m, sys.argv[3]) if sys.argv[3] else p[0], sys.argv[2])")
+    proc = subprocess.run([sys.executable, "-c", code, str(copy), str(out), pipeline], capture_output=True, text=True,
                           timeout=300)
     if proc.returncode:
         raise AssertionError(f"kfp could not compile {path.name}:\n{proc.stderr[-3000:]}")

@@ -160,9 +160,10 @@ def test_malformed_specs_name_the_key(text, message):
         components.load_component_from_text(text)
 
 
-def test_control_flow_in_loaded_dag_is_refused(compiled):
+def test_what_kfp_never_writes_in_a_loaded_dag_is_refused(compiled):
+    """Control flow loads (test_kfp_loaded_control_flow); an artifact iterator is refused, naming the key."""
     out, _ = compiled
     data = yaml.safe_load((out / "rows.yaml").read_text())
-    data["root"]["dag"]["tasks"]["total"]["triggerPolicy"] = {"condition": "true"}
-    with pytest.raises(ComponentSpecError, match=r"root.dag.tasks.total.triggerPolicy: control flow"):
-        components.load_component_from_text(yaml.safe_dump(data))
+    data["root"]["dag"]["tasks"]["total"]["artifactIterator"] = {"items": {"inputArtifact": "x"}}
+    with pytest.raises(ComponentSpecError, match=r"root.dag.tasks.total.artifactIterator: looping over artifacts"):
+        _ = components.load_component_from_text(yaml.safe_dump(data)).pipeline_spec

@@ -68,8 +68,8 @@ def test_build_time_settings_refuse_run_time_values(setter):
         _build(p)
 
 
-@pytest.mark.parametrize("setter", ["set_cpu_limit", "set_memory_limit", "set_accelerator_type"])
-def test_resources_from_pipeline_values_are_refused_with_the_alternative(setter):
+@pytest.mark.parametrize("setter", ["set_accelerator_type", "set_accelerator_limit"])
+def test_accelerators_from_pipeline_values_are_refused_with_the_alternative(setter):
     def p(value: str = "2"):
         getattr(echo(text="x"), setter)(value)
 
@@ -112,3 +112,10 @@ def test_kfp_config_and_artifact_type_paths_import():
         dsl.WorkspaceConfig(size="lots")
     with pytest.raises(RuntimeError, match="only be called while a task runs"):
         dsl.get_uri()
+
+
+def test_notebook_component_is_refused_with_what_to_write_instead():
+    with pytest.raises(PipelineDefinitionError, match=r"notebook_component is not supported.*embedded_artifact_path"):
+        @dsl.notebook_component(notebook_path="analysis.ipynb")
+        def analyse(rows: int):
+            dsl.run_notebook(rows=rows)

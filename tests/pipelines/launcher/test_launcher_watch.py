@@ -114,6 +114,10 @@ def test_cron_workflow_manifest_is_schema_valid(local_cluster, kube):
     replaced = schedule(lp.train_with_exit.pipeline_spec, "0 4 * * *", local_cluster.profile, client=kube,
                         replace=True)
     assert replaced["spec"]["schedules"] == ["0 4 * * *"] and replaced["metadata"]["resourceVersion"] == "1"
+    with local_cluster.store() as store:  # recorded for `conveyor ui` (next firing from the cron)
+        [recorded] = store.browser().schedules()
+    assert (recorded.name, recorded.cron, recorded.pipeline_name) == (
+        created["metadata"]["name"], "0 4 * * *", lp.train_with_exit.pipeline_spec.name)
     with pytest.raises(Exception, match="5-field cron"):
         schedule(lp.train_with_exit.pipeline_spec, "every day", local_cluster.profile, client=kube)
 

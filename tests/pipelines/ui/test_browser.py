@@ -1,5 +1,10 @@
 """A real headless Chromium (Debian's chromium, driven by Playwright) clicks through the explorer
-while a real local run is going, and saves screenshots (tmp dir; the README's one in docs/img)."""
+while a real local run is going, and saves screenshots as test artifacts.
+
+Screenshots go to $CONVEYOR_TEST_ARTIFACTS/ui (default .test-artifacts/ui, git-ignored), so CI can
+keep them; CONVEYOR_UPDATE_DOCS_IMAGES=1 also refreshes the README's docs/img/ui-run.png from this
+test (off by default: a test run should not rewrite a tracked file).
+"""
 
 from __future__ import annotations
 
@@ -89,12 +94,19 @@ def served(tmp_path):
     store.close()
 
 
-def test_click_through_and_live_status(served, tmp_path):
+def _shots_dir() -> Path:
+    shots = Path(os.environ.get("CONVEYOR_TEST_ARTIFACTS") or ROOT / ".test-artifacts") / "ui"
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    return shots
+
+
+def test_click_through_and_live_status(served):
     from playwright.sync_api import expect, sync_playwright
 
     base, home, pipe = served
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    shots = _shots_dir()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -109,7 +121,8 @@ def test_click_through_and_live_status(served, tmp_path):
         loop = page.locator("[data-node^='loop:']")
         expect(loop).to_contain_text(re.compile(r"(succeeded|cached) 8"))
         page.screenshot(path=shots / "run.png", full_page=True)
-        shutil.copy(shots / "run.png", ROOT / "docs" / "img" / "ui-run.png")
+        if os.environ.get("CONVEYOR_UPDATE_DOCS_IMAGES") == "1":
+            shutil.copy(shots / "run.png", ROOT / "docs" / "img" / "ui-run.png")
         page.locator("a.task-link", has_text="make").click()
         expect(page.locator("#attempts")).to_contain_text("succeeded")
         expect(page.locator("pre.log")).to_contain_text("rows")
@@ -128,14 +141,28 @@ def test_click_through_and_live_status(served, tmp_path):
         try:
             page.goto(base + "/")
             expect(page.locator("#total")).to_have_text("4", timeout=30_000)
-            page.locator("a.run-link").first.click()
-            expect(page.locator("#run-status")).to_contain_text("running", timeout=30_000)
-            expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=60_000)  # no reload: polling
-            page.screenshot(path=shots / "live.png", full_page=True)
+            row = page.locator("#runs tbody tr").first.locator(".run-status")
+            expect(row).to_contain_text("running", timeout=30_000)
+            expect(row).to_contain_text("succeeded", timeout=90_000)  # the list updates itself: no reload
+            proc2 = _run(home, pipe, "n=6", "wait=6", background=True)
+            try:
+                page.goto(base + "/")
+                expect(page.locator("#total")).to_have_text("5", timeout=30_000)
+                page.locator("a.run-link").first.click()
+                score = page.locator("[data-node='task:score']")
+                expect(page.locator("#run-status")).to_contain_text("running", timeout=30_000)
+                expect(score).to_have_attribute("data-status", "running", timeout=60_000)
+                page.screenshot(path=shots / "live-running.png", full_page=True)
+                expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=90_000)  # polling
+                expect(score).to_have_attribute("data-status", "succeeded")
+                page.screenshot(path=shots / "live-done.png", full_page=True)
+            finally:
+                proc2.wait(120)
         finally:
             proc.wait(120)
         browser.close()
     # Playwright's own screenshot helper injects a <style> (hiding the caret) that our CSP blocks: not ours.
     errors = [e for e in errors if "Applying inline style" not in e]
     assert not errors, errors  # no script error, no blocked script of ours
-    assert all((shots / f).stat().st_size > 1000 for f in ("runs.png", "run.png", "artifact.png", "compare.png"))
+    assert all((shots / f).stat().st_size > 1000 for f in ("runs.png", "run.png", "artifact.png", "compare.png",
+                                                           "live-running.png", "live-done.png"))

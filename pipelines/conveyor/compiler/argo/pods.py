@@ -9,6 +9,7 @@ one component has one template, and a 10,000-item loop still has one.
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 from collections.abc import Sequence
@@ -32,6 +33,28 @@ from conveyor.compiler.argo.placement import Placement
 from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec
 
 TASK_PARAM = "conveyor-task"
+RESOURCE_PARAM = "conveyor-res-{}"  # a cpu/memory setting given a run-time value, e.g. conveyor-res-cpu-limit
+_RESOURCE_KEYS = {"cpu_request": ("requests", "cpu"), "cpu_limit": ("limits", "cpu"),
+                  "memory_request": ("requests", "memory"), "memory_limit": ("limits", "memory")}
+
+
+def resource_param(field: str) -> str:
+    return RESOURCE_PARAM.format(field.replace("_", "-"))
+
+
+def runtime_resources_patch(task: TaskSpec, placement: Placement, what: str) -> str | None:
+    """Run-time cpu/memory settings as a podSpecPatch (a container's resources are typed quantities,
+    so Argo substitutes parameters only through the patch)."""
+    if not task.resource_args:
+        return placement.pod_spec_patch
+    if placement.pod_spec_patch:
+        raise CompileError(f"{what}: cpu/memory set from a run-time value cannot be combined with a spot pool's "
+                           "on-demand fallback (both patch the pod); use literal resources or prefer_spot=False")
+    resources: dict[str, dict[str, str]] = {}
+    for field in sorted(task.resource_args):
+        side, key = _RESOURCE_KEYS[field]
+        resources.setdefault(side, {})[key] = expr(f"inputs.parameters.{resource_param(field)}")
+    return json.dumps({"containers": [{"name": "main", "resources": resources}]}, sort_keys=True)
 PIP_CACHE_VOLUME = "conveyor-pip-cache"
 
 
@@ -180,6 +203,7 @@ def container_template(
         mounts.append(m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH))
 
     params = [m.Parameter(name=TASK_PARAM)] + [m.Parameter(name=p) for p in extra.params]
+    params += [m.Parameter(name=resource_param(f)) for f in sorted(task.resource_args)]
     params += [m.Parameter(name=param_name(i)) for i in inputs]
     params += [m.Parameter(name=param_name(loop + "-index")) for loop in index_loops]
     outputs = [
@@ -215,7 +239,7 @@ def container_template(
         active_deadline_seconds=m.IntOrString(str(math.ceil(task.timeout_s))) if task.timeout_s else None,
         node_selector=dict(sorted(placement.node_selector.items())) or None,
         tolerations=[m.Toleration(**_toleration_kwargs(t)) for t in placement.tolerations] or None,
-        pod_spec_patch=placement.pod_spec_patch,
+        pod_spec_patch=runtime_resources_patch(task, placement, what),
     )
 
 

@@ -36,6 +36,7 @@ from conveyor.ir import (
     TaskFinalStatus,
     TaskOutput,
 )
+from conveyor.ir.graph import all_exit_tasks
 from conveyor.ir.placeholders import concat_part_name
 from conveyor.runtime.protocol.codec import text_form
 
@@ -94,9 +95,7 @@ class Scopes:
         self.cached = cached
         self.scopes: dict[object, Scope] = {}
         self.index_loops: set[str] = set()
-        self.exit_tasks: list[str] = [
-            g.exit_task for g in spec.groups.values() if isinstance(g, ExitHandlerGroup)
-        ]
+        self.exit_tasks: list[str] = all_exit_tasks(spec)
         for gid, group in spec.groups.items():
             if isinstance(group, ExitHandlerGroup) and self.effective_parent(group.parent) is not None:
                 raise CompileError(

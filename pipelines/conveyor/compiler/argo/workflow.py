@@ -27,7 +27,14 @@ from conveyor.compiler.argo.naming import (
 )
 from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.placement import place
-from conveyor.compiler.argo.pods import PIP_CACHE_VOLUME, TASK_PARAM, PodContext, container_template
+from conveyor.compiler.argo.pods import (
+    PIP_CACHE_VOLUME,
+    TASK_PARAM,
+    PodContext,
+    container_template,
+    resource_param,
+)
+from conveyor.compiler.argo.pvc import pvc_template
 from conveyor.compiler.argo.render import dag_template
 from conveyor.compiler.argo.scopes import (
     EXIT,
@@ -51,6 +58,7 @@ from conveyor.ir import (
     topological_order,
 )
 from conveyor.ir.graph import referenced_tasks
+from conveyor.ir.kubernetes import PvcImplementation
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import encode_spec, text_form
 
@@ -122,6 +130,9 @@ class _Builder:
         task = self.spec.tasks[task_name]
         component = self.spec.components[task.component]
         what = f"pipeline {self.spec.name!r} task {task_name!r}"
+        if isinstance(component.implementation, PvcImplementation):
+            self.add_pvc_task(task_name, key, what)
+            return
         node = Node(
             name=self.sc.node_name(task_name)
             if key != EXIT
@@ -150,6 +161,8 @@ class _Builder:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
         for param, arg in pvc_params(task.kubernetes).items():
             node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
+        for field, arg in sorted(task.resource_args.items()):
+            node.args[resource_param(field)] = self.sc.ref(arg, key, f"{what} set_{field}()", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         if task.ignore_upstream_failure:
             reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
@@ -172,6 +185,20 @@ class _Builder:
                 self.pods, name, task, component, bound, index_loops, placement, final_status
             )
         node.template = self.container_keys[dedupe]
+        self.sc.scope(key).nodes[task_name] = node
+
+    def add_pvc_task(self, task_name: str, key: object, what: str) -> None:
+        """CreatePVC / DeletePVC: a resource template of its own (its manifest holds the literal inputs)."""
+        if key == EXIT:
+            raise CompileError(f"{what}: CreatePVC/DeletePVC cannot be an exit task on Argo; put DeletePVC "
+                               "after the tasks that use the claim instead")
+        task = self.spec.tasks[task_name]
+        name = self.names.name(("container", task_name), dns_name(task.component, 50))
+        template, params = pvc_template(name, task, self.spec.components[task.component], what)
+        self.containers[name] = template
+        node = Node(name=self.sc.node_name(task_name), template=name)
+        for inp in params:
+            node.args[param_name(inp)] = self.sc.ref(task.arguments[inp], key, f"{what} argument {inp!r}", task_name)
         self.sc.scope(key).nodes[task_name] = node
 
     # -- groups ----------------------------------------------------------------------------------
@@ -283,6 +310,10 @@ class _Builder:
         self.add_edges(runnable)
         for task in self.sc.exit_tasks:
             self.add_task(task, EXIT)
+        exit_scope = self.sc.scopes.get(EXIT)
+        for task in self.sc.exit_tasks:  # an exit pipeline's own order (its tasks run in onExit together)
+            for dep in dependencies(self.spec, task) & set(self.sc.exit_tasks):
+                exit_scope.nodes[task].deps.add(exit_scope.nodes[dep].name)  # type: ignore[union-attr]
         templates = [dag_template(s) for s in self.sc.scopes.values()] + list(self.containers.values())
         return m.WorkflowSpec(
             entrypoint=self.sc.scope(ROOT).template,

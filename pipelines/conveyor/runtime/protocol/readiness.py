@@ -3,8 +3,9 @@
 The local scheduler (``executor.graph``, per loop instance while the run unfolds) and submit-time
 resolution (``launcher.resolve``, before anything is scheduled) decide a task by these rules and
 keep none of their own, so a laptop run and a cluster run skip, wait and run the same tasks.
-The order is the rule: exit-handler members first, then ``.after``, then the arguments, then the
-enclosing conditions (innermost last). What differs between the two callers is only what they
+The order is the rule: exit-handler members first, then ``.after``, then the arguments, the
+claims a mount names and the run-time cpu/memory values (a value that is not a quantity fails the
+task), then the enclosing conditions (innermost last). What differs between the two callers is only what they
 know, given as a :class:`View`: the scheduler sees every finished instance, submit-time
 resolution only the cached prefix (everything else is "not known yet": ``NotReady``).
 """
@@ -16,7 +17,8 @@ from typing import Any, Literal, Protocol
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
-from conveyor.ir.spec import ConditionGroup, PipelineSpec, TaskSpec
+from conveyor.ir.quantities import parse_cpu, parse_memory
+from conveyor.ir.spec import ConditionGroup, PipelineSpec, Resources, TaskSpec
 
 Verdict = Literal["wait", "run", "skip", "fail"]
 
@@ -34,6 +36,18 @@ class Unavailable(Exception):
 
 
 OMITTED = object()  # an input left to its default: its producer failed and the task ignores that
+
+
+def runtime_resources(resources: Resources, values: dict[str, Any]) -> Resources:
+    """A task's resources with its run-time cpu/memory values filled in; ValueError names the setting."""
+    fields: dict[str, Any] = {}
+    for field, value in values.items():
+        parser = parse_cpu if field.startswith("cpu") else parse_memory
+        try:
+            fields[field] = parser(value)
+        except ValueError as exc:
+            raise ValueError(f"set_{field}() got {value!r} at run time: {exc}") from None
+    return resources.model_copy(update=fields)
 
 
 class View(Protocol):
@@ -106,6 +120,14 @@ class Rules:
         try:
             for arg in spec_task.arguments.values():
                 self.resolve_input(spec_task, arg, view)
+            for mount in spec_task.kubernetes.pvc_mounts:  # a claim named by CreatePVC's output: wait for it
+                view.resolve(mount.pvc_name)
+            values = {f: view.resolve(a) for f, a in spec_task.resource_args.items()}  # wait for them
+            if values:
+                try:
+                    runtime_resources(spec_task.resources, values)  # set_cpu_limit(task.output): a quantity?
+                except ValueError as exc:
+                    return "fail", str(exc)
             for group_id in self.conditions[task]:
                 if not evaluate(self.spec.groups[group_id].condition, view.resolve):
                     return "skip", f"condition {group_id} is false"

@@ -6,6 +6,9 @@ opened, so a laptop install without the cluster extra still works locally.
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from conveyor.stores.artifacts.api import (
@@ -48,7 +51,31 @@ def open_artifact_store(root: str | None = None, **options: Any) -> ArtifactStor
                              "expected a local path, file://, s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]")
 
 
+def fetch_uri(uri: str, dest: str | os.PathLike[str], **options: Any) -> Path:
+    """Copy the object at `uri` (a local path, file://, s3:// or gs://) to `dest`; the bytes need not be
+    in any artifact store. Credentials and endpoints come from the same places as the stores' own."""
+    from urllib.parse import unquote, urlparse
+
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    target = Path(dest)
+    if scheme in ("s3", "gs"):
+        store = open_artifact_store(f"{scheme}://{urlparse(uri).netloc}", **options)
+        return store.fetch_object(uri, target)  # type: ignore[attr-defined]
+    if scheme not in ("", "file"):
+        raise ArtifactStoreError(f"cannot read {uri!r}: unsupported scheme {scheme!r}; expected a local path, "
+                                 "file://, s3://BUCKET/KEY or gs://BUCKET/KEY")
+    source = Path(unquote(urlparse(uri).path) if scheme else uri).expanduser()
+    if not source.exists():
+        raise ArtifactNotFoundError(f"there is no file or folder at {uri}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=False)
+    else:
+        shutil.copyfile(source, target)
+    return target
+
+
 __all__ = [
     "ArtifactNotFoundError", "ArtifactStore", "ArtifactStoreError", "DigestMismatchError", "LocalArtifactStore",
-    "StoredArtifact", "default_artifact_root", "digest_path", "open_artifact_store",
+    "StoredArtifact", "default_artifact_root", "digest_path", "fetch_uri", "open_artifact_store",
 ]

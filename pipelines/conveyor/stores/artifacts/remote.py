@@ -224,6 +224,29 @@ class ObjectArtifactStore(ArtifactStore):
         return all(self._verify_key(self._key(key_for(f.hex, False)), f.hex, False, deep, uri)
                    for f in manifest.files)
 
+    def fetch_object(self, uri: str, dest: str | os.PathLike[str]) -> Path:
+        """Download the object at `uri`, which need not be content-addressed (what `dsl.importer` reads).
+
+        Only single objects: an object store has no folders, and guessing a prefix's extent would import
+        more (or less) than was meant."""
+        parsed = urlparse(uri)
+        key = parsed.path.lstrip("/")
+        if parsed.scheme != self.scheme or parsed.netloc != self.bucket or not key:
+            raise ArtifactStoreError(f"{uri} is not an object in bucket {self.scheme}://{self.bucket}")
+        if self._guard(f"cannot stat {uri}", lambda: self._head(key)) is None:
+            raise ArtifactNotFoundError(f"there is no object at {uri} (importing a prefix of several objects is not "
+                                        "supported; import one object, e.g. an archive)")
+        target = Path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
+        try:
+            self._guard(f"cannot download {uri}", lambda: self._download_file(key, tmp))
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return target
+
     # -- removal --------------------------------------------------------------------------------
     def delete(self, uri: str) -> bool:
         """Remove a blob, or a tree's manifest (its blobs may be shared with other trees)."""

@@ -27,6 +27,7 @@ from conveyor.stores.metadata.api import (
     MetricRecord,
     NotFoundError,
     RunRecord,
+    ScheduleRecord,
     TaskRecord,
 )
 from conveyor.stores.metadata.urls import default_metadata_url, normalize_url, redact_url
@@ -52,6 +53,6 @@ def open_metadata_store(url: str | None = None, *, clock: Callable[[], float] = 
 __all__ = [
     "COMPLETED_TASK_STATUSES", "FAILURE_CLASSES", "RUN_STATUSES", "TASK_STATUSES", "TERMINAL_RUN_STATUSES", "UNSET",
     "ArtifactRecord", "AttemptRecord", "CacheClaim", "CacheEntry", "ConsistencyReport", "LineageRecord",
-    "MetadataStore", "MetadataStoreError", "MetricRecord", "NotFoundError", "RunRecord", "TaskRecord",
+    "MetadataStore", "MetadataStoreError", "MetricRecord", "NotFoundError", "RunRecord", "ScheduleRecord", "TaskRecord",
     "default_metadata_url", "open_metadata_store", "redact_url",
 ]

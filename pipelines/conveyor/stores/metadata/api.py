@@ -1,4 +1,4 @@
-"""The MetadataStore interface and its record types.
+"""The MetadataStore interface (its record types live in `model.py` and are re-exported here).
 
 The executor, launcher and CLI code against this module only; SQLite and Postgres sit behind one
 SQLAlchemy implementation (`sql.py`). Records are frozen dataclasses so that callers can never
@@ -12,192 +12,42 @@ state it reported (crash safety, issue 3/8).
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any
 
-from conveyor.stores.metadata.timing import Timed
+# Re-exported: callers import the record types from api.
+from conveyor.stores.metadata.model import (  # noqa: F401
+    ATTEMPT_STATUSES,
+    COMPLETED_TASK_STATUSES,
+    DIRECTIONS,
+    FAILURE_CLASSES,
+    RUN_ORDERINGS,
+    RUN_STATUSES,
+    TASK_STATUSES,
+    TERMINAL_RUN_STATUSES,
+    UNSET,
+    ArtifactRecord,
+    AttemptRecord,
+    AttemptStatus,
+    CacheClaim,
+    CacheEntry,
+    ConsistencyReport,
+    Direction,
+    FailureClass,
+    LineageRecord,
+    MetadataStoreError,
+    MetricRecord,
+    NotFoundError,
+    RunRecord,
+    RunStatus,
+    ScheduleRecord,
+    TaskOutputs,
+    TaskRecord,
+    TaskStatus,
+    _Unset,
+)
 
 if TYPE_CHECKING:
     from conveyor.stores.metadata.browse import RunBrowser
-
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-TaskStatus = Literal["pending", "running", "succeeded", "cached", "skipped", "failed"]
-AttemptStatus = Literal["running", "succeeded", "failed"]
-FailureClass = Literal["transient", "permanent", "preempted", "timeout", "killed"]
-Direction = Literal["in", "out"]
-
-RUN_STATUSES: Final = ("queued", "running", "succeeded", "failed", "cancelled")
-TERMINAL_RUN_STATUSES: Final = ("succeeded", "failed", "cancelled")
-TASK_STATUSES: Final = ("pending", "running", "succeeded", "cached", "skipped", "failed")
-COMPLETED_TASK_STATUSES: Final = ("succeeded", "cached")
-ATTEMPT_STATUSES: Final = ("running", "succeeded", "failed")
-FAILURE_CLASSES: Final = ("transient", "permanent", "preempted", "timeout", "killed")
-DIRECTIONS: Final = ("in", "out")
-RUN_ORDERINGS: Final = ("created_at", "-created_at", "cost", "-cost", "duration", "-duration")
-
-
-class _Unset:
-    """Marks a field an update leaves alone (None means "set to NULL")."""
-
-    _instance: _Unset | None = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Final = _Unset()
-
-
-class MetadataStoreError(Exception):
-    """Any failure of the metadata store. Messages name the (redacted) URL and the cause."""
-
-
-class NotFoundError(MetadataStoreError):
-    """A run/task/attempt/artifact that the caller named does not exist."""
-
-
-@dataclass(frozen=True)
-class RunRecord(Timed):
-    run_id: str
-    pipeline_name: str
-    pipeline_digest: str
-    spec_json: str
-    arguments: dict[str, Any]
-    profile_name: str
-    labels: dict[str, str]
-    status: RunStatus
-    error: str | None
-    outputs: dict[str, Any]
-    created_at: float
-    started_at: float | None
-    ended_at: float | None
-    cost_usd: float  # sum of the run's task costs (0.0 when none is known)
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """One task instance of a run. `outputs` has the shape of `TaskOutputs` below (a plain dict)."""
-
-    run_id: str
-    task_id: str  # instance id, e.g. "train[2]"
-    task_name: str
-    status: TaskStatus
-    cache_key: str | None
-    outputs: dict[str, Any] | None
-    cached_from_run: str | None
-    cached_from_task: str | None
-    error: str | None
-    started_at: float | None
-    ended_at: float | None
-    duration_s: float | None
-    peak_rss_mb: float | None
-    cpu_time_s: float | None
-    cost_usd: float | None
-    saved_s: float | None
-    attempts: int  # number of attempts recorded
-    updated_at: float
-
-
-# The documented shape of task outputs and cache-entry outputs (the store checks it in
-# `consistency_report`; everything else is opaque to it):
-#   {"parameters": {name: json-value, ...},
-#    "artifacts": {name: {"uri": str, "digest": "sha256:<hex>", "size": int, ...}, ...}}
-TaskOutputs = dict[str, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    id: int
-    run_id: str
-    task_id: str
-    number: int
-    pid: int | None
-    status: AttemptStatus
-    failure_class: FailureClass | None
-    error: str | None
-    exit_code: int | None
-    started_at: float
-    ended_at: float | None
-    peak_rss_mb: float | None
-    cpu_time_s: float | None
-
-
-@dataclass(frozen=True)
-class ArtifactRecord:
-    id: int
-    uri: str
-    digest: str
-    size: int
-    producer_run_id: str | None
-    producer_task_id: str | None
-    output_name: str | None
-    type_name: str | None
-    metadata: dict[str, Any]
-    created_at: float
-
-
-@dataclass(frozen=True)
-class LineageRecord:
-    run_id: str
-    task_id: str
-    artifact_id: int
-    direction: Direction
-    created_at: float
-
-
-@dataclass(frozen=True)
-class MetricRecord:
-    run_id: str
-    task_id: str
-    name: str
-    value: float
-    created_at: float
-
-
-@dataclass(frozen=True)
-class CacheEntry:
-    """A reusable result. `ttl_s` is the producing component's own TTL (None = forever)."""
-
-    key: str
-    outputs: dict[str, Any]
-    created_at: float
-    duration_s: float | None = None  # how long the original compute took (what a hit saves)
-    cost_usd: float | None = None
-    source_run_id: str | None = None
-    source_task_id: str | None = None
-    ttl_s: float | None = None
-
-    def expired(self, now: float, max_staleness_s: float | None = None) -> bool:
-        age = now - self.created_at
-        if self.ttl_s is not None and age > self.ttl_s:
-            return True
-        return max_staleness_s is not None and age > max_staleness_s
-
-
-@dataclass(frozen=True)
-class CacheClaim:
-    key: str
-    owner: str
-    claimed_at: float
-    expires_at: float
-
-
-@dataclass(frozen=True)
-class ConsistencyReport:
-    run_id: str
-    problems: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 class MetadataStore(abc.ABC):
@@ -380,6 +230,11 @@ class MetadataStore(abc.ABC):
         """Everything a successful attempt records, all or nothing: output artifacts and lineage, input
         lineage, metrics, the attempt's end, the cache entry, the task row (succeeded, plus
         `task_fields` such as duration and cost) and the release of the compute lease `(key, owner)`."""
+
+    @abc.abstractmethod
+    def record_schedule(self, name: str, pipeline_name: str, cron: str, timezone: str | None = None,
+                        namespace: str = "", now: float | None = None) -> ScheduleRecord:
+        """Create or replace the schedule `name` (what `conveyor schedule` made); read by the explorer."""
 
     def browser(self) -> RunBrowser:
         """The explorer's read side: summary columns, keyset pages (stores/metadata/browse.py)."""

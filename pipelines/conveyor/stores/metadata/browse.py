@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError
+from conveyor.stores.metadata.api import RUN_STATUSES, ArtifactRecord, MetadataStoreError, ScheduleRecord
 from conveyor.stores.metadata.timing import Timed
 
 RUN_SORTS: Final = ("start", "duration", "cost")  # plus "metric:<name>"
@@ -140,6 +140,10 @@ class RunBrowser(abc.ABC):
     @abc.abstractmethod
     def task_artifacts(self, run_id: str, task_id: str) -> list[ArtifactRecord]:
         """Artifacts the task produced (outputs and persisted logs), by the unique producer index."""
+
+    @abc.abstractmethod
+    def schedules(self) -> list[ScheduleRecord]:
+        """The recorded schedules, by name."""
 
     @abc.abstractmethod
     def schedule_firings(self, label: str = "schedule", per_schedule: int = 20) -> dict[str, list[RunSummary]]:

@@ -2,7 +2,8 @@
 
 Every query names the columns it needs (never `spec_json` or outputs), filters in SQL, and pages
 by key: `(sort value, run_id)` after the previous page's last row, so page 200 costs what page 1
-costs. JSON fields (arguments, labels) are read with each dialect's own JSON operator.
+costs. Label and argument filters read the indexed `run_tags` rows (tags.py); sort by cost reads the
+cost stored when a run ends; the cost shown is always the live sum over the page's task rows.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from sqlalchemy import Float, Text, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
-from conveyor.stores.metadata import rows
-from conveyor.stores.metadata.api import ArtifactRecord, NotFoundError
+from conveyor.stores.metadata import rows, schedules, tags
+from conveyor.stores.metadata.api import ArtifactRecord, NotFoundError, ScheduleRecord
 from conveyor.stores.metadata.browse import (
     ERROR_PREVIEW_CHARS,
     RunBrowser,
@@ -26,7 +27,7 @@ from conveyor.stores.metadata.browse import (
     decode_cursor,
     encode_cursor,
 )
-from conveyor.stores.metadata.schema import artifacts, metrics, runs, tasks
+from conveyor.stores.metadata.schema import artifacts, metrics, run_tags, runs, tasks
 
 _MISSING = -1.0e300  # where a sort key is unknown (no metric, still running): last when descending
 
@@ -39,22 +40,19 @@ def json_text(conn: Connection, column, key: str):
     return cast(func.json_extract(column, path), Text())
 
 
-def _cost():
-    return (select(func.coalesce(func.sum(tasks.c.cost_usd), 0.0)).where(tasks.c.run_id == runs.c.run_id)
-            .scalar_subquery())
-
-
 def _sort_key(sort: str):
+    """(the sort expression, the FROM clause it needs)."""
     if sort == "start":
-        return runs.c.created_at
+        return runs.c.created_at, runs
     if sort == "duration":
-        return func.coalesce(runs.c.ended_at - runs.c.started_at, _MISSING)
-    if sort == "cost":
-        return _cost()
+        return func.coalesce(runs.c.ended_at - runs.c.started_at, _MISSING), runs
+    if sort == "cost":  # stored when the run ends: a column, not a SUM over every task row
+        return func.coalesce(runs.c.cost_usd, _MISSING), runs
+    # One grouped pass over the metric's index rows, joined: a per-run subquery costs 10,000 lookups.
     name = sort.split(":", 1)[1]
-    best = (select(func.max(metrics.c.value)).where(metrics.c.run_id == runs.c.run_id, metrics.c.name == name)
-            .scalar_subquery())
-    return func.coalesce(best, _MISSING)
+    best = (select(metrics.c.run_id, func.max(metrics.c.value).label("best")).where(metrics.c.name == name)
+            .group_by(metrics.c.run_id).subquery("best_metric"))
+    return func.coalesce(best.c.best, _MISSING), runs.outerjoin(best, best.c.run_id == runs.c.run_id)
 
 
 def _filters(conn: Connection, q: RunQuery) -> list:
@@ -68,55 +66,68 @@ def _filters(conn: Connection, q: RunQuery) -> list:
     if q.until is not None:
         where.append(runs.c.created_at < q.until)
     if q.tag is not None:
-        where.append(json_text(conn, runs.c.labels_json, q.tag[0]) == q.tag[1])
+        where.append(_tagged(conn, tags.LABEL, runs.c.labels_json, *q.tag))
     if q.param is not None:
-        where.append(json_text(conn, runs.c.arguments_json, q.param[0]) == q.param[1])
+        where.append(_tagged(conn, tags.PARAM, runs.c.arguments_json, *q.param))
     return where
+
+
+def _tagged(conn: Connection, kind: str, column, name: str, typed: str):
+    """Runs whose label/argument `name` has the text `typed`: from the run_tags index where it holds it."""
+    value = tags.query_text(typed)
+    if not (tags.indexed(name) and tags.indexed(value)):  # too long to be indexed: read the JSON column
+        return json_text(conn, column, name) == value
+    return runs.c.run_id.in_(select(run_tags.c.run_id).where(
+        run_tags.c.kind == kind, run_tags.c.name == name, run_tags.c.value == value))
 
 
 def runs_page(conn: Connection, query: RunQuery) -> RunPage:
     q = query.checked()
-    key = _sort_key(q.sort).label("sort_value")
+    expr, source = _sort_key(q.sort)
+    key = expr.label("sort_value")
     where = _filters(conn, q)
     total = conn.execute(select(func.count()).select_from(runs).where(*where)).scalar_one()
     stmt = select(
         runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.profile_name, runs.c.labels_json,
         func.substr(runs.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), runs.c.created_at,
-        runs.c.started_at, runs.c.ended_at, _cost().label("cost_usd"), key,
-    ).where(*where)
-    expr = key.element
+        runs.c.started_at, runs.c.ended_at, key,
+    ).select_from(source).where(*where)
     if q.after is not None:
         value, run_id = decode_cursor(q.after)
         bound = literal(value, Float)
-        beyond = expr < bound if q.descending else expr > bound
-        stmt = stmt.where(or_(beyond, and_(expr == bound, runs.c.run_id > run_id)))
+        beyond, reached = (expr < bound, expr <= bound) if q.descending else (expr > bound, expr >= bound)
+        # `reached` alone is a range the sort key's index can seek to; the OR then only breaks ties.
+        stmt = stmt.where(reached, or_(beyond, and_(expr == bound, runs.c.run_id > run_id)))
     stmt = stmt.order_by(expr.desc() if q.descending else expr.asc(), runs.c.run_id).limit(q.limit + 1)
     found = conn.execute(stmt).all()
     more, found = len(found) > q.limit, found[: q.limit]
-    counts = _task_counts(conn, [r.run_id for r in found])
-    summaries = [_summary(r, counts.get(r.run_id, {})) for r in found]
+    counts, costs = _task_counts(conn, [r.run_id for r in found])
+    summaries = [_summary(r, counts.get(r.run_id, {}), costs.get(r.run_id, 0.0)) for r in found]
     last = found[-1] if found else None
     cursor = encode_cursor(float(last.sort_value), last.run_id) if more and last is not None else None
     return RunPage(summaries, cursor, int(total))
 
 
-def _summary(r: Any, counts: dict[str, int]) -> RunSummary:
+def _summary(r: Any, counts: dict[str, int], cost_usd: float = 0.0) -> RunSummary:
     sort_value = None if r.sort_value is None or float(r.sort_value) <= _MISSING else float(r.sort_value)
     return RunSummary(
         run_id=r.run_id, pipeline_name=r.pipeline_name, status=r.status, profile_name=r.profile_name,
         labels=rows.loads(r.labels_json) or {}, error=r.error, created_at=r.created_at, started_at=r.started_at,
-        ended_at=r.ended_at, cost_usd=float(r.cost_usd or 0.0), sort_value=sort_value, task_counts=counts)
+        ended_at=r.ended_at, cost_usd=float(cost_usd or 0.0), sort_value=sort_value, task_counts=counts)
 
 
-def _task_counts(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, int]]:
+def _task_counts(conn: Connection, run_ids: list[str]) -> tuple[dict[str, dict[str, int]], dict[str, float]]:
+    """Task counts by status and the live cost of one page of runs (one grouped read of their task rows)."""
+    counts: dict[str, dict[str, int]] = {}
+    costs: dict[str, float] = {}
     if not run_ids:
-        return {}
-    stmt = (select(tasks.c.run_id, tasks.c.status, func.count()).where(tasks.c.run_id.in_(run_ids))
-            .group_by(tasks.c.run_id, tasks.c.status))
-    out: dict[str, dict[str, int]] = {}
-    for run_id, status, n in conn.execute(stmt):
-        out.setdefault(run_id, {})[status] = int(n)
-    return out
+        return counts, costs
+    stmt = (select(tasks.c.run_id, tasks.c.status, func.count(), func.coalesce(func.sum(tasks.c.cost_usd), 0.0))
+            .where(tasks.c.run_id.in_(run_ids)).group_by(tasks.c.run_id, tasks.c.status))
+    for run_id, status, n, cost in conn.execute(stmt):
+        counts.setdefault(run_id, {})[status] = int(n)
+        costs[run_id] = costs.get(run_id, 0.0) + float(cost)
+    return counts, costs
 
 
 def task_summaries(conn: Connection, run_id: str) -> list[TaskSummary]:
@@ -144,18 +155,18 @@ def run_facts(conn: Connection, run_ids: list[str]) -> list[RunFacts]:
 
 
 def schedule_firings(conn: Connection, label: str, per_schedule: int) -> dict[str, list[RunSummary]]:
-    value = json_text(conn, runs.c.labels_json, label)
+    """Newest firings first, found through the run_tags index (the label a scheduled run carries)."""
     stmt = select(
         runs.c.run_id, runs.c.pipeline_name, runs.c.status, runs.c.profile_name, runs.c.labels_json,
         func.substr(runs.c.error, 1, ERROR_PREVIEW_CHARS).label("error"), runs.c.created_at, runs.c.started_at,
-        runs.c.ended_at, literal(0.0, Float).label("cost_usd"), runs.c.created_at.label("sort_value"),
-        value.label("schedule"),
-    ).where(value.is_not(None)).order_by(runs.c.created_at.desc()).limit(5000)
+        runs.c.ended_at, runs.c.created_at.label("sort_value"), run_tags.c.value.label("schedule"),
+    ).join(run_tags, run_tags.c.run_id == runs.c.run_id).where(
+        run_tags.c.kind == tags.LABEL, run_tags.c.name == label).order_by(run_tags.c.created_at.desc()).limit(5000)
     out: dict[str, list[RunSummary]] = {}
     for r in conn.execute(stmt):
         group = out.setdefault(r.schedule, [])
         if len(group) < per_schedule:
-            group.append(_summary(r, {}))
+            group.append(_summary(r, {}, 0.0))
     return out
 
 
@@ -192,6 +203,9 @@ class SqlRunBrowser(RunBrowser):
         return self._tx.read(lambda c: [rows.artifact_record(r) for r in c.execute(
             select(artifacts).where(artifacts.c.producer_run_id == run_id, artifacts.c.producer_task_id == task_id)
             .order_by(artifacts.c.id))])
+
+    def schedules(self) -> list[ScheduleRecord]:
+        return self._tx.read(schedules.list_schedules)
 
     def schedule_firings(self, label: str = "schedule", per_schedule: int = 20) -> dict[str, list[RunSummary]]:
         return self._tx.read(lambda c: schedule_firings(c, label, per_schedule))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from conveyor.stores.metadata import rows
+from conveyor.stores.metadata import rows, tags
 from conveyor.stores.metadata.api import (
     ATTEMPT_STATUSES,
     COMPLETED_TASK_STATUSES,
@@ -23,7 +23,7 @@ from conveyor.stores.metadata.api import (
     RunRecord,
     TaskRecord,
 )
-from conveyor.stores.metadata.schema import attempts, runs, tasks
+from conveyor.stores.metadata.schema import attempts, run_tags, runs, tasks
 
 _JSON_TASK_FIELDS = {"outputs": "outputs_json"}
 
@@ -33,20 +33,24 @@ def check_choice(value: object, allowed: tuple[str, ...], what: str) -> None:
         raise MetadataStoreError(f"{what} {value!r} is not one of {', '.join(allowed)}")
 
 
-def _cost_subquery():
+def cost_sum():
+    """The run's cost: the sum of its tasks' costs (the one definition; runs.cost_usd stores it at the end)."""
     return (
         select(func.coalesce(func.sum(tasks.c.cost_usd), 0.0))
         .where(tasks.c.run_id == runs.c.run_id)
         .scalar_subquery()
-        .label("cost_usd")
     )
+
+
+def _cost_subquery():
+    return cost_sum().label("live_cost_usd")
 
 
 def get_run(conn: Connection, run_id: str) -> RunRecord:
     row = conn.execute(select(runs, _cost_subquery()).where(runs.c.run_id == run_id)).first()
     if row is None:
         raise NotFoundError(f"run {run_id!r} does not exist in the metadata store")
-    return rows.run_record(row, row.cost_usd)
+    return rows.run_record(row, row.live_cost_usd)
 
 
 def create_run(conn: Connection, run_id: str, pipeline_name: str, pipeline_digest: str, spec_json: str,
@@ -67,6 +71,8 @@ def create_run(conn: Connection, run_id: str, pipeline_name: str, pipeline_diges
                 f"run {run_id!r} already exists (pipeline {existing.pipeline_name!r}); run ids must be unique"
             )
         return existing
+    if found := tags.tag_rows(run_id, labels, arguments, now):
+        conn.execute(run_tags.insert(), found)
     return get_run(conn, run_id)
 
 
@@ -76,9 +82,11 @@ def set_run_status(conn: Connection, run_id: str, status: str, error: str | None
     if status == "running":
         values["started_at"] = func.coalesce(runs.c.started_at, now)
         values["ended_at"] = None  # a resumed run is running again
+        values["cost_usd"] = None
     elif status in TERMINAL_RUN_STATUSES:
         values["ended_at"] = now
         values["started_at"] = func.coalesce(runs.c.started_at, now)
+        values["cost_usd"] = cost_sum()  # stored once, as the explorer's sort key
     if conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values)).rowcount == 0:
         raise NotFoundError(f"run {run_id!r} does not exist in the metadata store")
     return get_run(conn, run_id)
@@ -109,7 +117,7 @@ def list_runs(conn: Connection, limit: int, status: str | None, pipeline: str | 
     }[field]
     ordered = column.desc() if order_by.startswith("-") else column.asc()
     stmt = stmt.order_by(ordered, runs.c.created_at.desc(), runs.c.run_id).limit(limit)
-    return [rows.run_record(r, r.cost_usd) for r in conn.execute(stmt)]
+    return [rows.run_record(r, r.live_cost_usd) for r in conn.execute(stmt)]
 
 
 def _attempt_count():

@@ -50,9 +50,20 @@ runs = Table(
     Column("created_at", Float, nullable=False),
     Column("started_at", Float),
     Column("ended_at", Float),
+    Column("cost_usd", Float),  # sum of its tasks' costs, stored when the run ends (the explorer's sort key)
     Index(None, "created_at"),
     Index(None, "pipeline_name", "created_at"),
     Index(None, "status", "created_at"),
+)
+
+run_tags = Table(  # labels and arguments, one row each, for indexed filters (see tags.py)
+    "run_tags", metadata,
+    Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # "label" | "param"
+    Column("name", ID, primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index(None, "kind", "name", "value", "created_at"),
 )
 
 tasks = Table(
@@ -150,6 +161,17 @@ cache_entries = Table(
     Column("source_task_id", ID),
     Index(None, "created_at"),
     Index(None, "expires_at"),
+)
+
+schedules = Table(  # recurring runs as `conveyor schedule` created them (ScheduleRecord)
+    "schedules", metadata,
+    Column("name", ID, primary_key=True),
+    Column("pipeline_name", ID, nullable=False),
+    Column("cron", String(255), nullable=False),
+    Column("timezone", String(64)),
+    Column("namespace", ID, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )
 
 cache_claims = Table(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from conveyor.stores.metadata import cache, consistency, lifecycle, migrate, records, runs
+from conveyor.stores.metadata import cache, consistency, lifecycle, migrate, records, runs, schedules
 from conveyor.stores.metadata.api import (
     UNSET,
     ArtifactRecord,
@@ -27,6 +27,7 @@ from conveyor.stores.metadata.api import (
     MetadataStoreError,
     MetricRecord,
     RunRecord,
+    ScheduleRecord,
     TaskRecord,
 )
 from conveyor.stores.metadata.engine import SQLITE_BUSY_TIMEOUT_MS, Transactor, begin_write, build_engine
@@ -216,6 +217,12 @@ class SqlMetadataStore(MetadataStore):
             if time.monotonic() >= deadline:
                 return None
             time.sleep(poll_s)
+
+    # -- schedules ------------------------------------------------------------------------------
+    def record_schedule(self, name, pipeline_name, cron, timezone=None, namespace="", now=None) -> ScheduleRecord:
+        t = self._now(now)
+        return self._tx.write(lambda c: schedules.record_schedule(c, name, pipeline_name, cron, timezone, namespace,
+                                                                  t))
 
     # -- checks and lifecycle -------------------------------------------------------------------
     def consistency_report(self, run_id) -> ConsistencyReport:
