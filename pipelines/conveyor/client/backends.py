@@ -19,6 +19,7 @@ from typing import Any
 from conveyor.executor.run import LocalRunner, RunOptions, new_run_id
 from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.stores.metadata import MetadataStore, open_metadata_store
 
@@ -103,7 +104,7 @@ class LocalBackend:
 
 @dataclass
 class ClusterBackend:
-    profile: Any
+    profile: Profile
     custom_objects_api: Any = None
     _store: MetadataStore | None = field(default=None, repr=False)
 
@@ -125,7 +126,7 @@ class ClusterBackend:
             self.custom_objects_api = custom_objects(self.profile)
         return self.custom_objects_api
 
-    def _profile_for(self, service_account: str | None) -> Any:
+    def _profile_for(self, service_account: str | None) -> Profile:
         if service_account and service_account != self.profile.service_account:
             return self.profile.model_copy(update={"service_account": service_account})
         return self.profile

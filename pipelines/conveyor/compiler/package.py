@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.ir import PipelineDefinitionError, PipelineSpec
+from conveyor.profile import Profile
 
 
 def spec_of(pipeline_func: Any, pipeline_parameters: dict[str, Any] | None = None) -> PipelineSpec:
@@ -28,7 +29,7 @@ class Compiler:
 
     def compile(self, pipeline_func: Any, package_path: str, pipeline_name: str | None = None,
                 pipeline_parameters: dict[str, Any] | None = None, type_check: bool = True,
-                profile: Any | None = None) -> None:
+                profile: Profile | None = None) -> None:
         from conveyor.compiler.argo import compile_workflow, to_yaml
 
         spec = spec_of(pipeline_func, pipeline_parameters)

@@ -56,6 +56,7 @@ class PythonComponent:
         packages_to_install: list[str] | None = None,
         cache_output_for_seconds: float | None = None,
         cache_version: str | None = None,
+        side_effects: bool = False,
         embedded_artifact_path: str | None = None,
     ) -> None:
         if not inspect.isfunction(func):
@@ -79,6 +80,10 @@ class PythonComponent:
         self.packages_to_install = tuple(packages_to_install or ())
         self.cache_output_for_seconds = cache_output_for_seconds
         self.cache_version = cache_version
+        if not isinstance(side_effects, bool):
+            raise PipelineDefinitionError(
+                f"component {self.name!r}: side_effects must be True or False, got {side_effects!r}")
+        self.side_effects = side_effects
         self._spec: ComponentSpec | None = None
 
     @property
@@ -108,6 +113,7 @@ class PythonComponent:
                 packages_to_install=self.packages_to_install,
                 cache_version=self.cache_version,
                 cache_ttl_seconds=self.cache_output_for_seconds,
+                side_effects=self.side_effects,
                 embedded=self.embedded,
             )
         return self._spec
@@ -153,6 +159,7 @@ def component(
     packages_to_install: list[str] | None = None,
     cache_output_for_seconds: float | None = None,
     cache_version: str | None = None,
+    side_effects: bool = False,
     target_image: str | None = None,
     pip_index_urls: list[str] | None = None,
     output_component_file: str | None = None,
@@ -166,10 +173,11 @@ def component(
 ) -> Any:
     """Decorator, bare or with arguments, as in kfp.
 
-    conveyor adds `cache_output_for_seconds` (per-component cache TTL) and
-    `cache_version` (bump to invalidate). kfp's packaging options
-    (`target_image`, `pip_index_urls`, `install_kfp_package`, ...) are accepted
-    so kfp files run unchanged; they have no effect here.
+    conveyor adds `cache_output_for_seconds` (per-component cache TTL),
+    `cache_version` (bump to invalidate) and `side_effects=True` (a component that acts on the
+    world - deploys, pushes, notifies - runs in every run and is never a cache hit). kfp's
+    packaging options (`target_image`, `pip_index_urls`, `install_kfp_package`, ...) are
+    accepted so kfp files run unchanged; they have no effect here.
     """
 
     def wrap(f: Callable[..., Any]) -> PythonComponent:
@@ -179,6 +187,7 @@ def component(
             packages_to_install=packages_to_install,
             cache_output_for_seconds=cache_output_for_seconds,
             cache_version=cache_version,
+            side_effects=side_effects,
             embedded_artifact_path=embedded_artifact_path,
         )
 

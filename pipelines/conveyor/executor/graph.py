@@ -12,12 +12,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from conveyor.executor.resources import runtime_resources
-from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
-from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
+from conveyor.ir.graph import task_groups
 from conveyor.ir.placeholders import join_parts
-from conveyor.ir.spec import ConditionGroup, ParallelForGroup, PipelineSpec
+from conveyor.ir.spec import ParallelForGroup, PipelineSpec
 from conveyor.ir.values import (
     Collected,
     Concat,
@@ -28,26 +26,12 @@ from conveyor.ir.values import (
     TaskFinalStatus,
     TaskOutput,
 )
+from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable, Verdict
 
 Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
 
 TERMINAL = frozenset({"succeeded", "cached", "skipped", "failed"})
 COMPLETED = frozenset({"succeeded", "cached"})
-
-
-class NotReady(Exception):
-    """An input depends on something that has not finished yet."""
-
-
-class Unavailable(Exception):
-    """An input can never be produced: its producer failed or was skipped."""
-
-    def __init__(self, producer: str, status: str):
-        super().__init__(producer, status)
-        self.producer, self.status = producer, status
-
-
-OMITTED = object()  # an input left to its default (see RunGraph.resolve_input)
 
 
 def instance_id(task: str, ctx: Ctx) -> str:
@@ -85,10 +69,7 @@ class RunGraph:
         self.instances: dict[str, Instance] = {}
         self._loops = {t: [g for g in reversed(task_groups(spec, t))
                            if isinstance(spec.groups[g], ParallelForGroup)] for t in spec.tasks}
-        self._conditions = {t: [g for g in reversed(task_groups(spec, t))
-                                if isinstance(spec.groups[g], ConditionGroup)] for t in spec.tasks}
-        self._exit_members = {t: [m for g in exit_groups_of(spec, t) for m in exit_handler_members(spec, g)]
-                              for t in spec.tasks}
+        self.rules = Rules(spec)
         self._items: dict[tuple[str, Ctx], list[Any]] = {}
         self._gathered: dict[tuple[str, str, Ctx], tuple[int, list[Any]]] = {}  # Collected scans so far
         self._expanded: set[str] = set()
@@ -248,59 +229,16 @@ class RunGraph:
         assert skipped is not None
         raise skipped
 
-    def runs_after_failure(self, task: str) -> bool:
-        """Exit tasks and `.ignore_upstream_failure()` tasks still run once the run has failed."""
-        return bool(self._exit_members[task]) or self.spec.tasks[task].ignore_upstream_failure
+    # -- readiness (the rules: conveyor.runtime.protocol.readiness) ---------------------------
+    def view(self, inst: Instance) -> _InstanceView:
+        return _InstanceView(self, inst.ctx)
 
-    def resolve_input(self, task: Any, arg: Any, ctx: Ctx) -> Any:
-        """A task argument's value; `OMITTED` when its producer failed and the task ignores that."""
-        try:
-            return self.resolve(arg, ctx)
-        except Unavailable:
-            if task.ignore_upstream_failure:
-                return OMITTED
-            raise
+    def readiness(self, inst: Instance) -> tuple[Verdict, str | None]:
+        return self.rules.readiness(inst.task, self.view(inst))
 
-    # -- readiness ---------------------------------------------------------------------------
-    def readiness(self, inst: Instance) -> tuple[str, str | None]:
-        """("wait", None) | ("run", None) | ("skip", reason) | ("fail", message)."""
-        task = self.spec.tasks[inst.task]
-        is_exit = bool(self._exit_members[inst.task]) or task.ignore_upstream_failure
-        for member in self._exit_members[inst.task]:
-            if member not in self._expanded:
-                if self.draining:
-                    continue
-                return "wait", None
-            if any(i.status not in TERMINAL for i in self.instances.values() if i.task == member):
-                return "wait", None
-        for after in task.after:
-            status = self._after_status(after, inst.ctx)
-            if status == "wait":
-                return "wait", None
-            if status is not None and not is_exit:
-                return "skip", f"upstream {after} {status}"
-        try:
-            for arg in task.arguments.values():
-                self.resolve_input(task, arg, inst.ctx)
-            for mount in task.kubernetes.pvc_mounts:  # a claim named by CreatePVC's output: wait for it
-                self.resolve(mount.pvc_name, inst.ctx)
-            values = {f: self.resolve(a, inst.ctx) for f, a in task.resource_args.items()}  # wait for them
-            if values:
-                try:
-                    runtime_resources(task.resources, values)  # set_cpu_limit(task.output): a quantity?
-                except ValueError as exc:
-                    return "fail", str(exc)
-            for group_id in self._conditions[inst.task]:
-                group = self.spec.groups[group_id]
-                if not evaluate(group.condition, lambda a: self.resolve(a, inst.ctx)):
-                    return "skip", f"condition {group_id} is false"
-        except NotReady:
-            return "wait", None
-        except Unavailable as exc:
-            return "skip", f"upstream {exc.producer} {exc.status}"
-        except ConditionEvaluationError as exc:
-            return "fail", str(exc)
-        return "run", None
+    def inputs(self, inst: Instance) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(parameters, artifacts) for the instance's request."""
+        return self.rules.inputs(inst.task, self.view(inst))
 
     def _after_status(self, task: str, ctx: Ctx) -> str | None:
         """None when `.after(task)` is satisfied, "wait", or the bad status it ended in."""
@@ -313,3 +251,24 @@ class RunGraph:
             return "wait"
         bad = [i.status for i in related if i.status not in COMPLETED]
         return bad[0] if bad else None
+
+
+class _InstanceView:
+    """What the run knows, seen from one instance (``readiness.View``)."""
+
+    __slots__ = ("graph", "ctx")
+
+    def __init__(self, graph: RunGraph, ctx: Ctx):
+        self.graph, self.ctx = graph, ctx
+
+    def resolve(self, arg: Any) -> Any:
+        return self.graph.resolve(arg, self.ctx)
+
+    def after_status(self, task: str) -> str | None:
+        return self.graph._after_status(task, self.ctx)
+
+    def member_pending(self, member: str) -> bool:
+        graph = self.graph
+        if member not in graph._expanded:
+            return not graph.draining  # after a failure, members that never expanded never will
+        return any(i.status not in TERMINAL for i in graph.instances.values() if i.task == member)

@@ -17,8 +17,8 @@ from typing import Any
 import psutil
 
 from conveyor.ir.errors import PipelineDefinitionError
-from conveyor.ir.quantities import parse_cpu, parse_memory
 from conveyor.ir.spec import PipelineSpec, Resources
+from conveyor.runtime.protocol.readiness import runtime_resources
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,6 @@ def request_of(resources: Resources) -> Request:
     cpu = resources.cpu_request if resources.cpu_request is not None else (resources.cpu_limit or 0.0)
     memory = resources.memory_request if resources.memory_request is not None else (resources.memory_limit or 0)
     return Request(cpu=float(cpu), memory=int(memory), gpu=int(resources.accelerator_count or 0))
-
-
-def runtime_resources(resources: Resources, values: dict[str, Any]) -> Resources:
-    """A task's resources with its run-time cpu/memory values filled in; ValueError names the setting."""
-    fields: dict[str, Any] = {}
-    for field, value in values.items():
-        parser = parse_cpu if field.startswith("cpu") else parse_memory
-        try:
-            fields[field] = parser(value)
-        except ValueError as exc:
-            raise ValueError(f"set_{field}() got {value!r} at run time: {exc}") from None
-    return resources.model_copy(update=fields)
 
 
 def runtime_request(resources: Resources, values: dict[str, Any], capacity: Capacity) -> Request:

@@ -17,7 +17,7 @@ from typing import Any
 
 from conveyor.executor.admission import loop_allows
 from conveyor.executor.backoff import retry_delay
-from conveyor.executor.graph import COMPLETED, OMITTED, TERMINAL, Instance, RunGraph
+from conveyor.executor.graph import COMPLETED, TERMINAL, Instance, RunGraph
 from conveyor.executor.isolation import ensure_venv, package_report
 from conveyor.executor.options import SchedulerOptions
 from conveyor.executor.pool import ProcessExit, WorkerPool
@@ -27,12 +27,12 @@ from conveyor.executor.sweeper import Sweeper
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.runtime import kube_local
 from conveyor.runtime.loader import preload_items
-from conveyor.runtime.logs import persist_log
 from conveyor.runtime.outcome import RETRYABLE, classify_exit, describe_failure
 from conveyor.runtime.protocol.gate import CacheGate, Claimed, Decision, Hit
 from conveyor.runtime.protocol.keys import task_key
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
 from conveyor.runtime.protocol.record import Usage
+from conveyor.runtime.protocol.tasklog import persist_log
 from conveyor.runtime.protocol.workdir import AttemptDir
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
@@ -124,7 +124,7 @@ class Scheduler:
             return False
         self.graph.draining = True
         for inst in self.graph.instances.values():
-            if inst.status == "waiting" and not self.graph.runs_after_failure(inst.task):
+            if inst.status == "waiting" and not self.graph.rules.runs_after_failure(inst.task):
                 self._skip(inst, "not started: the run failed first")
         return any(i.status == "waiting" for i in self.graph.instances.values())
 
@@ -183,7 +183,7 @@ class Scheduler:
             for inst in list(self.graph.instances.values()):
                 if inst.status != "waiting":
                     continue
-                if self.failing and not self.graph.runs_after_failure(inst.task):
+                if self.failing and not self.graph.rules.runs_after_failure(inst.task):
                     continue
                 verdict, why = self.graph.readiness(inst)
                 if verdict == "wait":
@@ -208,21 +208,8 @@ class Scheduler:
             inst.attempt_offset = self.prior_attempts.get(inst.id, 0)
             self.observer("queued", inst)
 
-    def _inputs(self, inst: Instance) -> tuple[dict[str, Any], dict[str, Any]]:
-        component = self.spec.component_of(inst.task)
-        params: dict[str, Any] = {}
-        arts: dict[str, Any] = {}
-        task = self.spec.tasks[inst.task]
-        for name, arg in task.arguments.items():
-            value = self.graph.resolve_input(task, arg, inst.ctx)
-            if value is OMITTED:
-                continue
-            spec = component.input(name)
-            (arts if spec is not None and spec.kind == "artifact" else params)[name] = value
-        return params, arts
-
     def _decide(self, inst: Instance) -> None:
-        params, arts = self._inputs(inst)
+        params, arts = self.graph.inputs(inst)
         inst.request = {"parameters": params, "artifacts": arts}
         inst.cache_key = task_key(self.spec, inst.task, params, arts, self.options.use_cache)
         if inst.cache_key is None:
@@ -376,7 +363,7 @@ class Scheduler:
         inst.status, inst.error = "failed", error
         self.recorder.failed(inst, error, started_at)
         self.observer("failed", inst)
-        if not self.graph._exit_members[inst.task]:
+        if not self.graph.rules.is_exit(inst.task):
             self._fail_run(f"task {inst.id}: {error}", inst.id)
 
     def _fail_run(self, error: str, task: str = "") -> None:
@@ -387,9 +374,9 @@ class Scheduler:
         self.failing = True
         for iid in self.ready:
             inst = self.graph.instances[iid]
-            if not self.graph.runs_after_failure(inst.task):
+            if not self.graph.rules.runs_after_failure(inst.task):
                 inst.status = "waiting"
-        self.ready = [i for i in self.ready if self.graph.runs_after_failure(self.graph.instances[i].task)]
+        self.ready = [i for i in self.ready if self.graph.rules.runs_after_failure(self.graph.instances[i].task)]
 
     def _abort(self, why: str) -> None:
         for iid in list(self.running):

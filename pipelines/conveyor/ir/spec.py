@@ -97,6 +97,9 @@ class ComponentSpec(Frozen):
     packages_to_install: tuple[str, ...] = ()
     cache_version: str | None = None
     cache_ttl_seconds: float | None = None
+    # Acts on the world (pushes, deploys, notifies): never served from the cache, in any run.
+    # Left out of the JSON when False, so existing specs keep their digests.
+    side_effects: bool = Field(default=False, exclude_if=lambda value: not value)
     # kfp's embedded_artifact_path + EmbeddedInput[T] parameters; left out of the JSON when unset, so
     # specs (and digests) written before it existed stay equal.
     embedded: EmbeddedArtifact | None = Field(default=None, exclude_if=lambda value: value is None)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+
+from conveyor.profile import Profile
 
 GROUP = "argoproj.io"
 VERSION = "v1alpha1"
@@ -21,13 +22,13 @@ class LaunchError(RuntimeError):
     """Submitting or watching failed; the message names the namespace/object and the cause."""
 
 
-def api_client(profile: Any):
+def api_client(profile: Profile):
     """A kubernetes ``ApiClient`` for the profile's cluster (its kubeconfig, else the default config)."""
     try:
         from kubernetes import config
     except ImportError:
         raise LaunchError("the kubernetes client is not installed; install conveyor-ml[cluster]") from None
-    secret = getattr(profile, "kubeconfig", None)
+    secret = profile.kubeconfig
     try:
         if secret is None:
             try:
@@ -53,13 +54,13 @@ def api_client(profile: Any):
                           "check `current-context`, clusters and users") from None
 
 
-def custom_objects(profile: Any):
+def custom_objects(profile: Profile):
     from kubernetes import client
 
     return client.CustomObjectsApi(api_client(profile))
 
 
-def core_v1(profile: Any):
+def core_v1(profile: Profile):
     from kubernetes import client
 
     return client.CoreV1Api(api_client(profile))

@@ -1,7 +1,8 @@
 """Submit-time cache resolution: the whole cached prefix of a run, before anything is scheduled.
 
-Walks the DAG in topological order exactly as the local scheduler decides a task: ``.after``
-first, then arguments, then enclosing conditions, then the cache. A task whose inputs are all
+Walks the DAG in topological order and decides each task by the local scheduler's own rules
+(``conveyor.runtime.protocol.readiness``: exit members, ``.after``, arguments, enclosing
+conditions), then the cache. A task whose inputs are all
 known - constants, pipeline arguments, outputs of tasks already resolved as cached - gets its
 key from the same function the pod and the scheduler use (``conveyor.runtime.protocol.keys.task_key``); a hit
 whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
@@ -18,29 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conveyor.ir.conditions import evaluate
-from conveyor.ir.errors import ConditionEvaluationError
-from conveyor.ir.graph import all_exit_tasks, enclosing_loops, task_groups
+from conveyor.ir.graph import all_exit_tasks, enclosing_loops
 from conveyor.ir.placeholders import join_parts
-from conveyor.ir.spec import ConditionGroup, PipelineSpec
+from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
 from conveyor.runtime.protocol.keys import task_key
+from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
 
 SUCCESS_STATUS = {"state": "SUCCEEDED", "error_code": None, "error_message": None, "pipeline_task_name": ""}
-
-
-class _Unknown(Exception):
-    """A value only the cluster can produce."""
-
-
-class _Skip(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -74,56 +64,56 @@ class Resolution:
 
 
 class _Resolver:
+    """A ``readiness.View`` that knows only the cached prefix: anything else is ``NotReady``."""
+
     def __init__(self, spec: PipelineSpec, arguments: dict[str, Any], store: MetadataStore,
                  artifacts: ArtifactStore, max_staleness_s: float | None, run_id: str):
         self.spec, self.arguments, self.store, self.artifacts = spec, arguments, store, artifacts
         self.max_staleness_s, self.run_id = max_staleness_s, run_id
+        self.rules = Rules(spec)
         self.result = Resolution(spec)
 
-    def value(self, arg: Any) -> Any:
+    def _known(self, task: str) -> bool:
+        return task in self.result.cached or task in self.result.skipped
+
+    def resolve(self, arg: Any) -> Any:
         if isinstance(arg, Constant):
             return arg.value
         if isinstance(arg, PipelineParam):
             return self.arguments[arg.name]
         if isinstance(arg, TaskOutput | Collected):
             if arg.task in self.result.skipped:
-                raise _Skip(f"upstream {arg.task} skipped")
+                raise Unavailable(arg.task, "skipped")
             if arg.task not in self.result.cached or (isinstance(arg, Collected) and enclosing_loops(self.spec, arg.task)):
-                raise _Unknown(arg.task)
+                raise NotReady(arg.task)
             value = self.result.output_value(arg.task, arg.output)
             return [value] if isinstance(arg, Collected) else value
         if isinstance(arg, TaskFinalStatus):
             return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
         if isinstance(arg, Concat):
-            return join_parts([self.value(part) for part in arg.parts])
-        raise _Unknown(repr(arg))  # loop items: only inside loops, which run on the cluster
+            return join_parts([self.resolve(part) for part in arg.parts])
+        raise NotReady(repr(arg))  # loop items: only inside loops, which run on the cluster
+
+    def after_status(self, task: str) -> str | None:
+        if task in self.result.skipped:
+            return "skipped"
+        return None if task in self.result.cached else "wait"
+
+    def member_pending(self, member: str) -> bool:
+        return not self._known(member)
 
     def decide(self, task: str) -> None:
-        spec_task = self.spec.tasks[task]
         if enclosing_loops(self.spec, task):
             return
-        try:
-            for after in spec_task.after:
-                if after in self.result.skipped:
-                    raise _Skip(f"upstream {after} skipped")
-                if after not in self.result.cached:
-                    raise _Unknown(after)
-            component = self.spec.component_of(task)
-            params: dict[str, Any] = {}
-            arts: dict[str, Any] = {}
-            for name, arg in spec_task.arguments.items():
-                value = self.value(arg)
-                inp = component.input(name)
-                (arts if inp is not None and inp.kind == "artifact" else params)[name] = value
-            for gid in reversed(task_groups(self.spec, task)):
-                group = self.spec.groups[gid]
-                if isinstance(group, ConditionGroup) and not evaluate(group.condition, self.value):
-                    raise _Skip(f"condition {gid} is false")
-        except _Skip as skip:
-            self.result.skipped[task] = skip.reason
+        verdict, reason = self.rules.readiness(task, self)
+        if verdict == "skip":
+            self.result.skipped[task] = reason or "skipped"
             return
-        except (_Unknown, ConditionEvaluationError):
+        if verdict != "run":  # wait: not decidable before submit; fail: the cluster reports it
             return
+        params, arts = self.rules.inputs(task, self)
+        if len(params) + len(arts) < len(self.spec.tasks[task].arguments):
+            return  # an input left to its default (ignore_upstream_failure): the cluster decides
         key = task_key(self.spec, task, params, arts)
         entry = None if key is None else verified(self.store, self.artifacts, key, None, self.max_staleness_s)
         if entry is None:

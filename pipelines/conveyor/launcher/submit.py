@@ -24,7 +24,8 @@ from conveyor.ir.spec import PipelineSpec
 from conveyor.ir.validate import validate
 from conveyor.launcher.kube import CRON_WORKFLOWS, GROUP, VERSION, WORKFLOWS, LaunchError, api_error
 from conveyor.launcher.resolve import Resolution, resolve_cached
-from conveyor.launcher.watch import NodeEvent, Watcher, mirror, pipeline_outputs
+from conveyor.launcher.watch import NodeEvent, Watcher, as_workflow, mirror, pipeline_outputs
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.runtime.protocol.codec import new_run_id, text_form
 from conveyor.runtime.protocol.hits import mark_cached
@@ -90,7 +91,7 @@ def _upload_spec(spec: PipelineSpec, artifacts: Any) -> str:
         return artifacts.put(path).uri
 
 
-def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *, client: Any = None,
+def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profile, *, client: Any = None,
            core: Any = None, watch: bool = False, run_id: str | None = None, use_cache: bool = True,
            max_cache_staleness_s: float | None = None, options: CompileOptions | None = None,
            labels: dict[str, str] | None = None, embed_spec: bool = False,
@@ -145,7 +146,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
             error = api_error(exc, f"creating Workflow {namespace}/{name}")
             store.set_run_status(run_id, "failed", error=str(error))
             raise error from None
-        name = (created or {}).get("metadata", {}).get("name") or name
+        name = (as_workflow(created, f"creating Workflow {namespace}/{name}").metadata.name if created else None) or name
         status, error = "running", None
         if watch:
             workflow = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
@@ -158,7 +159,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
             store.close()
 
 
-def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dict[str, Any],
+def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments: dict[str, Any],
                    resolution: Resolution, options: CompileOptions | None, artifacts: Any,
                    embed_spec: bool) -> dict[str, Any]:
     """The Workflow for what is left: cached outputs injected, named after the run."""
@@ -183,7 +184,7 @@ def build_manifest(spec: PipelineSpec, profile: Any, run_id: str, arguments: dic
     return manifest
 
 
-def schedule(spec: PipelineSpec, cron: str, profile: Any, *, arguments: dict[str, Any] | None = None,
+def schedule(spec: PipelineSpec, cron: str, profile: Profile, *, arguments: dict[str, Any] | None = None,
              client: Any = None, name: str | None = None, timezone: str | None = None,
              concurrency_policy: str = "Forbid", options: CompileOptions | None = None,
              replace: bool = False, store: MetadataStore | None = None) -> dict[str, Any]:

@@ -22,14 +22,18 @@ them, so their labels carry no run id. The run id is read the way the pods read 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import hera.workflows.models as m
 
 from conveyor.compiler.argo.naming import LABEL_KEY_PIPELINE, LABEL_KEY_RUN
 from conveyor.compiler.argo.workflow import SPEC_PARAM
 from conveyor.ir.spec import PipelineSpec
 from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
-from conveyor.launcher.watch import DONE_PHASES, mirror
+from conveyor.launcher.watch import DONE_PHASES, as_workflow, mirror, phase_of
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import decode_spec
 from conveyor.stores.metadata.api import (
     TERMINAL_RUN_STATUSES,
@@ -63,9 +67,14 @@ class SyncedRun:
         return asdict(self)
 
 
-def list_workflows(client: Any, namespace: str, page: int = 200) -> list[dict[str, Any]]:
+def _created(workflow: m.Workflow) -> str:
+    stamp = workflow.metadata.creation_timestamp
+    return stamp.root.isoformat() if stamp else ""
+
+
+def list_workflows(client: Any, namespace: str, page: int = 200) -> list[m.Workflow]:
     """Every conveyor Workflow in ``namespace``, oldest first, following the API's pagination."""
-    items: list[dict[str, Any]] = []
+    items: list[m.Workflow] = []
     token = None
     while True:
         kwargs: dict[str, Any] = {"label_selector": LABEL_KEY_PIPELINE, "limit": page}
@@ -75,37 +84,37 @@ def list_workflows(client: Any, namespace: str, page: int = 200) -> list[dict[st
             answer = client.list_namespaced_custom_object(GROUP, VERSION, namespace, WORKFLOWS, **kwargs)
         except Exception as exc:  # noqa: BLE001 - one readable line
             raise api_error(exc, f"listing Workflows in {namespace}") from None
-        items.extend(answer.get("items") or [])
-        token = (answer.get("metadata") or {}).get("continue")
+        items.extend(as_workflow(w, f"listing Workflows in {namespace}") for w in answer.get("items") or [])
+        token = m.ListMeta.model_validate(answer.get("metadata") or {}).continue_
         if not token:
-            return sorted(items, key=lambda w: (w["metadata"].get("creationTimestamp") or "", w["metadata"]["name"]))
+            return sorted(items, key=lambda w: (_created(w), w.metadata.name or ""))
 
 
-def workflow_run_id(workflow: dict[str, Any]) -> str:
+def workflow_run_id(workflow: m.Workflow) -> str:
     """The run id its pods record under (see the module docstring for why not just the label)."""
-    meta = workflow["metadata"]
-    for template in (workflow.get("spec") or {}).get("templates") or []:
-        for var in (template.get("container") or {}).get("env") or []:
-            if var.get("name") == RUN_ID_ENV and var.get("value"):
-                return var["value"].replace("{{workflow.name}}", meta["name"])
-    return (meta.get("labels") or {}).get(LABEL_KEY_RUN) or meta["name"]
+    meta = workflow.metadata
+    for template in workflow.spec.templates or []:
+        for var in (template.container.env if template.container else None) or []:
+            if var.name == RUN_ID_ENV and var.value:
+                return var.value.replace("{{workflow.name}}", meta.name or "")
+    return (meta.labels or {}).get(LABEL_KEY_RUN) or meta.name or ""
 
 
-def _workflow_params(workflow: dict[str, Any]) -> dict[str, str]:
-    params = ((workflow.get("spec") or {}).get("arguments") or {}).get("parameters") or []
-    return {p["name"]: p.get("value") for p in params if p.get("value") is not None}
+def _workflow_params(workflow: m.Workflow) -> dict[str, str]:
+    params = (workflow.spec.arguments.parameters if workflow.spec.arguments else None) or []
+    return {p.name: p.value for p in params if p.value is not None}
 
 
-def _create_run(store: MetadataStore, run_id: str, workflow: dict[str, Any], environment: str) -> PipelineSpec:
+def _create_run(store: MetadataStore, run_id: str, workflow: m.Workflow, environment: str) -> PipelineSpec:
     """The row a pod would have created (``PodAttempt.ensure_run``), plus the Workflow's arguments."""
     params = _workflow_params(workflow)
     if SPEC_PARAM not in params:
         raise LookupError("no run row and no embedded spec (it was uploaded by a submit whose row is gone)")
     spec = decode_spec(params[SPEC_PARAM])
     arguments = {i.name: params[i.name] for i in spec.inputs if i.name in params}
-    labels = {"executor": "argo", "namespace": workflow["metadata"].get("namespace") or "",
-              "workflow": workflow["metadata"]["name"]}
-    if schedule := (workflow["metadata"].get("labels") or {}).get(CRON_LABEL):
+    labels = {"executor": "argo", "namespace": workflow.metadata.namespace or "",
+              "workflow": workflow.metadata.name or ""}
+    if schedule := (workflow.metadata.labels or {}).get(CRON_LABEL):
         labels["schedule"] = schedule
     with contextlib.suppress(MetadataStoreError):  # a late pod created it meanwhile: fine, same row
         store.create_run(run_id, spec.name, spec.digest(), spec.to_json(), arguments, environment, labels,
@@ -114,12 +123,14 @@ def _create_run(store: MetadataStore, run_id: str, workflow: dict[str, Any], env
     return spec
 
 
-def sync_workflow(store: MetadataStore, workflow: dict[str, Any], environment: str = "cluster") -> SyncedRun:
+def sync_workflow(store: MetadataStore, workflow: m.Workflow | Mapping[str, Any],
+                  environment: str = "cluster") -> SyncedRun:
     """Record one Workflow's final state if it has ended and its run is not terminal yet."""
-    name = workflow["metadata"]["name"]
+    workflow = as_workflow(workflow)
+    name = workflow.metadata.name or ""
     run_id = workflow_run_id(workflow)
-    phase = (workflow.get("status") or {}).get("phase") or "Pending"
-    schedule = (workflow["metadata"].get("labels") or {}).get(CRON_LABEL)
+    phase = phase_of(workflow) or "Pending"
+    schedule = (workflow.metadata.labels or {}).get(CRON_LABEL)
     try:
         row = store.get_run(run_id)
     except NotFoundError:
@@ -136,7 +147,7 @@ def sync_workflow(store: MetadataStore, workflow: dict[str, Any], environment: s
     return SyncedRun(name, run_id, phase, "closed" if row else "created", status, error, schedule)
 
 
-def sync(profile: Any, *, client: Any = None, store: MetadataStore | None = None) -> list[SyncedRun]:
+def sync(profile: Profile, *, client: Any = None, store: MetadataStore | None = None) -> list[SyncedRun]:
     """Sync every conveyor Workflow in the profile's namespace; ``client`` is a ``CustomObjectsApi``
     (built from the profile's kubeconfig when None), ``store`` the profile's metadata store."""
     if client is None:
@@ -150,7 +161,7 @@ def sync(profile: Any, *, client: Any = None, store: MetadataStore | None = None
 
         store = open_metadata_store(profile.metadata_url.get_secret_value())
     try:
-        environment = getattr(profile, "environment", None) or "cluster"
+        environment = profile.environment or "cluster"
         return [sync_workflow(store, workflow, environment) for workflow in workflows]
     finally:
         if own_store:

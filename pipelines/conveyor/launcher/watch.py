@@ -5,19 +5,26 @@ knows is recorded here once it ends: the run's status and error, tasks that neve
 (skipped by a ``when``, or not started after a failure), and tasks whose pod vanished mid-run
 (evicted, OOM-killed, node lost) - their rows still say running and are closed as failed. The
 run then reads in ``conveyor runs``/``show`` exactly like a local one.
+
+The API server's objects are read through Hera's models (``hera.workflows.models``: ``Workflow``,
+``WorkflowStatus``, ``NodeStatus``), generated from Argo's own schema, not as raw dicts: a renamed
+or mistyped field is an attribute error here, not a silent ``None``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import hera.workflows.models as m
+from pydantic import ValidationError
 
 from conveyor.compiler.argo.pods import TASK_PARAM
 from conveyor.ir.graph import enclosing_loops
 from conveyor.ir.spec import PipelineSpec
-from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
+from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, LaunchError, api_error
 from conveyor.stores.metadata.api import MetadataStore
 
 DONE_PHASES = ("Succeeded", "Failed", "Error")
@@ -35,24 +42,49 @@ class NodeEvent:
     pod: str | None = None
 
 
-def node_task(node: dict[str, Any], dag_tasks: dict[str, str]) -> str | None:
+def as_workflow(obj: m.Workflow | Mapping[str, Any], what: str = "Workflow") -> m.Workflow:
+    """The API server's Workflow object as Hera's typed model (generated from Argo's schema).
+
+    ``metadata`` and ``spec`` default to empty: a status-only object (what a test feeds) still reads."""
+    if isinstance(obj, m.Workflow):
+        return obj
+    try:
+        return m.Workflow.model_validate({"metadata": {}, "spec": {}, **obj})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise LaunchError(f"{what}: not an Argo Workflow object ({where}: {first['msg']})") from None
+
+
+def nodes_of(workflow: m.Workflow) -> dict[str, m.NodeStatus]:
+    return (workflow.status.nodes if workflow.status else None) or {}
+
+
+def phase_of(workflow: m.Workflow) -> str | None:
+    return workflow.status.phase if workflow.status else None
+
+
+def node_task(node: m.NodeStatus, dag_tasks: dict[str, str]) -> str | None:
     """The IR task a node runs: its ``conveyor-task`` input, else its DAG task's argument."""
-    for param in (node.get("inputs") or {}).get("parameters") or []:
-        if param.get("name") == TASK_PARAM and param.get("value"):
-            return param["value"]
-    return dag_tasks.get(node.get("displayName", ""))
+    for param in (node.inputs.parameters if node.inputs else None) or []:
+        if param.name == TASK_PARAM and param.value:
+            return param.value
+    return dag_tasks.get(node.display_name or "")
 
 
-def dag_task_names(workflow: dict[str, Any]) -> dict[str, str]:
+def dag_task_names(workflow: m.Workflow) -> dict[str, str]:
     """DAG task name -> IR task name, from the submitted templates."""
-    spec = workflow.get("spec") or {}
     out: dict[str, str] = {}
-    for template in spec.get("templates") or []:
-        for task in (template.get("dag") or {}).get("tasks") or []:
-            for param in (task.get("arguments") or {}).get("parameters") or []:
-                if param.get("name") == TASK_PARAM:
-                    out[task["name"]] = param.get("value")
+    for template in workflow.spec.templates or []:
+        for task in (template.dag.tasks if template.dag else None) or []:
+            for param in (task.arguments.parameters if task.arguments else None) or []:
+                if param.name == TASK_PARAM:
+                    out[task.name] = param.value
     return out
+
+
+def _started(node: m.NodeStatus) -> str:
+    return node.started_at.root.isoformat() if node.started_at else ""
 
 
 class Watcher:
@@ -67,11 +99,13 @@ class Watcher:
         self.poll_s, self.timeout_s, self.sleep = poll_s, timeout_s, sleep
         self.phases: dict[str, str] = {}
 
-    def get(self) -> dict[str, Any]:
+    def get(self) -> m.Workflow:
+        what = f"reading Workflow {self.namespace}/{self.name}"
         try:
-            return self.client.get_namespaced_custom_object(GROUP, VERSION, self.namespace, WORKFLOWS, self.name)
+            obj = self.client.get_namespaced_custom_object(GROUP, VERSION, self.namespace, WORKFLOWS, self.name)
         except Exception as exc:  # noqa: BLE001 - one readable line
-            raise api_error(exc, f"reading Workflow {self.namespace}/{self.name}") from None
+            raise api_error(exc, what) from None
+        return as_workflow(obj, what)
 
     def _pods(self) -> dict[str, str]:
         """node id -> pod name (Argo annotates each pod with the node it runs)."""
@@ -84,21 +118,20 @@ class Watcher:
                 out[annotations["workflows.argoproj.io/node-id"]] = pod.metadata.name
         return out
 
-    def _report(self, workflow: dict[str, Any]) -> None:
+    def _report(self, workflow: m.Workflow) -> None:
         dag_tasks = dag_task_names(workflow)
-        nodes = (workflow.get("status") or {}).get("nodes") or {}
         finished: list[tuple[str, NodeEvent]] = []
-        for node_id, node in sorted(nodes.items(), key=lambda kv: (kv[1].get("startedAt") or "", kv[0])):
-            if node.get("type") not in ("Pod", "Skipped"):
+        for node_id, node in sorted(nodes_of(workflow).items(), key=lambda kv: (_started(kv[1]), kv[0])):
+            if node.type not in ("Pod", "Skipped"):
                 continue
-            phase = node.get("phase") or "Pending"
+            phase = node.phase or "Pending"
             if self.phases.get(node_id) == phase:
                 continue
             self.phases[node_id] = phase
-            event = NodeEvent(node_task(node, dag_tasks) or node.get("displayName", node_id),
-                              node.get("displayName", node_id), phase, node.get("message"))
+            display = node.display_name if node.display_name is not None else node_id
+            event = NodeEvent(node_task(node, dag_tasks) or display, display, phase, node.message)
             self.on_event(event)
-            if phase in NODE_DONE and node.get("type") == "Pod":
+            if phase in NODE_DONE and node.type == "Pod":
                 finished.append((node_id, event))
         if finished and self.core is not None and self.on_log is not None:
             pods = self._pods()
@@ -110,45 +143,47 @@ class Watcher:
                         text = f"(logs unavailable: {type(exc).__name__})"
                     self.on_log(event, text)
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> m.Workflow:
         """Poll until the Workflow ends (or ``timeout_s``); returns the last object read."""
         deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
         while True:
             workflow = self.get()
             self._report(workflow)
-            if (workflow.get("status") or {}).get("phase") in DONE_PHASES:
+            if phase_of(workflow) in DONE_PHASES:
                 return workflow
             if deadline is not None and time.monotonic() >= deadline:
                 return workflow
             self.sleep(self.poll_s)
 
 
-def mirror(store: MetadataStore, spec: PipelineSpec, run_id: str, workflow: dict[str, Any]) -> tuple[str, str | None]:
+def mirror(store: MetadataStore, spec: PipelineSpec, run_id: str,
+           workflow: m.Workflow | Mapping[str, Any]) -> tuple[str, str | None]:
     """Record the ended Workflow's state in the store; returns (run status, error). No-op while running."""
-    status = workflow.get("status") or {}
-    phase = status.get("phase")
+    workflow = as_workflow(workflow, f"run {run_id}")
+    phase = phase_of(workflow)
     if phase not in DONE_PHASES:
         return "running", None
     dag_tasks = dag_task_names(workflow)
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for node in (status.get("nodes") or {}).values():
-        if node.get("type") in ("Pod", "Skipped", "Retry"):
+    all_nodes = nodes_of(workflow)
+    by_task: dict[str, list[m.NodeStatus]] = {}
+    for node in all_nodes.values():
+        if node.type in ("Pod", "Skipped", "Retry"):
             task = node_task(node, dag_tasks)
             if task:
                 by_task.setdefault(task, []).append(node)
-    failed_nodes = [n for n in (status.get("nodes") or {}).values()
-                    if n.get("type") == "Pod" and n.get("phase") in ("Failed", "Error")]
+    failed_nodes = [n for n in all_nodes.values() if n.type == "Pod" and n.phase in ("Failed", "Error")]
     run_failed = phase != "Succeeded"
     error = None
     if run_failed:
         first = failed_nodes[0] if failed_nodes else None
         task = node_task(first, dag_tasks) if first else None
-        error = f"task {task}: {first.get('message') or 'failed'}" if first else (status.get("message") or f"workflow {phase}")
+        message = workflow.status.message if workflow.status else None
+        error = f"task {task}: {first.message or 'failed'}" if first else (message or f"workflow {phase}")
     rows = {t.task_id: t for t in store.list_tasks(run_id)}
     for row in rows.values():
         if row.status in ("running", "pending"):  # its pod ended without a word: evicted, OOM-killed, node lost
             nodes = by_task.get(row.task_name, [])
-            why = next((n.get("message") for n in nodes if n.get("message")), None) or f"the workflow ended ({phase})"
+            why = next((n.message for n in nodes if n.message), None) or f"the workflow ended ({phase})"
             for attempt in store.list_attempts(run_id, row.task_id):
                 if attempt.status == "running":
                     store.finish_attempt(attempt.id, "failed", failure_class="killed", error=why)
@@ -157,11 +192,11 @@ def mirror(store: MetadataStore, spec: PipelineSpec, run_id: str, workflow: dict
         if task in rows or enclosing_loops(spec, task):
             continue  # loop iterations are recorded by their pods under per-iteration ids
         nodes = by_task.get(task, [])
-        bad = next((n for n in nodes if n.get("phase") in ("Failed", "Error")), None)
+        bad = next((n for n in nodes if n.phase in ("Failed", "Error")), None)
         if bad is not None:
-            store.upsert_task(run_id, task, task_name=task, status="failed", error=bad.get("message") or "pod failed")
-        elif any(n.get("phase") in ("Skipped", "Omitted") for n in nodes):
-            reason = next((n.get("message") for n in nodes if n.get("message")), None) or "condition is false"
+            store.upsert_task(run_id, task, task_name=task, status="failed", error=bad.message or "pod failed")
+        elif any(n.phase in ("Skipped", "Omitted") for n in nodes):
+            reason = next((n.message for n in nodes if n.message), None) or "condition is false"
             store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
         else:
             reason = "not started: the run failed first" if run_failed else "not run"

@@ -37,6 +37,8 @@ from pydantic import (
     field_validator,
 )
 
+from conveyor.profile import Profile
+
 Capacity = Literal["on-demand", "spot", "local"]
 DEFAULT_CPU = 1.0  # vCPU assumed for a task that requests none
 DEFAULT_MEMORY_GIB = 4.0  # GiB assumed for a task that requests none (general-purpose 1:4 ratio)
@@ -215,7 +217,7 @@ def load_prices(override: Mapping[str, Any] | str | Path | None = None) -> Price
         raise _format_error(exc, "prices") from exc
 
 
-def prices_from_profile(profile: Any) -> PriceTable:
+def prices_from_profile(profile: Profile | Mapping[str, Any]) -> PriceTable:
     """Prices for a profile: its `prices` field over the defaults, and every GPU pool it declares
     priced by its accelerator unless `prices.pools` says otherwise."""
     get = profile.get if isinstance(profile, Mapping) else lambda k, d=None: getattr(profile, k, d)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor.profile import Profile
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
@@ -19,7 +21,7 @@ def create_app(*args: Any, **kwargs: Any):
     return build(*args, **kwargs)
 
 
-def serve(profile: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
+def serve(profile: Profile, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
           on_ready=None) -> None:
     """Open the profile's stores and serve until interrupted. Refuses a non-loopback bind without a token."""
     import uvicorn

@@ -12,7 +12,7 @@ from starlette.responses import StreamingResponse
 from conveyor.executor.rightsize import advise
 from conveyor.ir.spec import PipelineSpec
 from conveyor.notify.secrets import redact
-from conveyor.runtime.logs import is_log, log_output_name
+from conveyor.runtime.protocol.tasklog import is_log, log_output_name
 from conveyor.stores.metadata import NotFoundError
 from conveyor.ui.dag import build_dag
 from conveyor.ui.previews import local_copy, read_tail

@@ -52,21 +52,62 @@ def test_every_run_notifies_the_final_status_is_never_a_cache_hit(write_pipeline
     assert len(webhook_receiver.requests) == 2
 
 
-def test_a_side_effecting_component_is_never_a_cache_hit(write_pipeline, run_file):
-    path = write_pipeline("""
+SIDE_EFFECT_PIPE = """
 @dsl.component
-def push() -> int:
+def build() -> int:
     return 1
+
+@dsl.component(side_effects=True)
+def push(n: int) -> int:
+    import os
+    with open(os.environ["PUSH_LOG"], "a") as log:
+        log.write("pushed\\n")
+    return n
 
 @dsl.pipeline(name="pusher")
 def pusher():
-    push()
-""")
-    from conveyor.runtime.loader import find_pipeline
-    from conveyor.runtime.protocol.keys import task_key, uncacheable
+    push(n=build().output)
+"""
 
+
+def test_a_side_effecting_component_is_never_a_cache_hit(write_pipeline, run_file, home, tmp_path, monkeypatch):
+    """DSL -> IR -> key: `@dsl.component(side_effects=True)` survives the spec's JSON (what a pod
+    decodes), has no key, runs in every run, and submit-time resolution never serves it."""
+    from conveyor.ir.spec import PipelineSpec
+    from conveyor.launcher.resolve import resolve_cached
+    from conveyor.runtime.loader import find_pipeline
+    from conveyor.runtime.protocol.codec import decode_spec, encode_spec
+    from conveyor.runtime.protocol.keys import task_key, uncacheable
+    from conveyor.stores.artifacts import open_artifact_store
+    from conveyor.stores.metadata import open_metadata_store
+
+    push_log = tmp_path / "pushes.txt"
+    monkeypatch.setenv("PUSH_LOG", str(push_log))
+    path = write_pipeline(SIDE_EFFECT_PIPE)
     spec = find_pipeline(path, None).pipeline_spec
-    component = spec.components[spec.tasks["push"].component].model_copy(update={"side_effects": True})
-    assert "side-effecting" in uncacheable(component)
-    spec = spec.model_copy(update={"components": {**spec.components, spec.tasks["push"].component: component}})
-    assert task_key(spec, "push", {}, {}) is None
+    assert PipelineSpec.from_json(spec.to_json()) == spec
+    decoded = decode_spec(encode_spec(spec))  # the pod's copy
+    assert decoded.component_of("push").side_effects and not decoded.component_of("build").side_effects
+    assert "side-effecting" in uncacheable(decoded.component_of("push"))
+    assert task_key(decoded, "push", {"n": 1}, {}) is None
+    assert task_key(decoded, "build", {}, {}) is not None
+    first, second = run_file(path), run_file(path)
+    assert first.succeeded and second.succeeded
+    assert by_name(second)["build"].status == "cached"
+    assert by_name(second)["push"].status == "succeeded"  # ran again
+    assert push_log.read_text() == "pushed\n" * 2
+    with open_metadata_store(f"sqlite:///{home / 'metadata.db'}") as store:
+        resolution = resolve_cached(spec, {}, store, open_artifact_store((home / "artifacts").as_uri()), run_id="r")
+    assert set(resolution.cached) == {"build"} and not resolution.complete
+
+
+def test_side_effects_must_be_a_bool():
+    import pytest
+
+    from conveyor import dsl
+    from conveyor.ir.errors import PipelineDefinitionError
+
+    with pytest.raises(PipelineDefinitionError, match="side_effects must be True or False"):
+        @dsl.component(side_effects="yes")
+        def bad() -> int:
+            return 1

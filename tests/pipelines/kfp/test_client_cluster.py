@@ -29,7 +29,7 @@ def _finish(kube, cluster, manifest: dict, phase: str) -> None:
     """What the Argo controller does: run the pods, then report the Workflow's phase."""
     name = manifest["metadata"]["name"]
     results = ArgoDriver(manifest, {METADATA_SECRET: cluster.metadata_url}, cluster.workdir / name).run()
-    nodes = {f"{name}-{i}": {"id": f"{name}-{i}", "displayName": node, "type": "Pod",
+    nodes = {f"{name}-{i}": {"id": f"{name}-{i}", "name": f"{name}.{node}", "displayName": node, "type": "Pod",
                              "phase": "Succeeded" if r.succeeded else "Failed",
                              "inputs": {"parameters": [{"name": "conveyor-task", "value": r.task}]}}
              for i, (node, r) in enumerate(results.items())}

@@ -25,11 +25,11 @@ def _spawn(kube, cluster, name: str, phase: str, run_pods: bool = True, nodes: d
     cron = kube.objects[("ml", "cronworkflows", "pod-train")]
     labels = dict(cron["spec"]["workflowMetadata"]["labels"]) | {CRON_LABEL: "pod-train"}
     workflow = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                "metadata": {"name": name, "namespace": "ml", "labels": labels, "creationTimestamp": name[-2:]},
+                "metadata": {"name": name, "namespace": "ml", "labels": labels, "creationTimestamp": f"2026-12-01T03:00:{name[-2:]}Z"},
                 "spec": json.loads(json.dumps(cron["spec"]["workflowSpec"]))}
     if run_pods:
         results = ArgoDriver(workflow, {METADATA_SECRET: cluster.metadata_url}, cluster.workdir / name, name).run()
-        nodes = {f"{name}-{i}": {"id": f"{name}-{i}", "displayName": node, "type": "Pod",
+        nodes = {f"{name}-{i}": {"id": f"{name}-{i}", "name": f"{name}.{node}", "displayName": node, "type": "Pod",
                                  "phase": "Succeeded" if r.succeeded else "Failed",
                                  "inputs": {"parameters": [{"name": "conveyor-task", "value": r.task}]}}
                  for i, (node, r) in enumerate(results.items())}
@@ -51,7 +51,7 @@ def test_sync_closes_finished_scheduled_runs_leaves_running_ones_and_is_idempote
     _spawn(kube, local_cluster, "pod-train-01", "Succeeded")
     _spawn(kube, local_cluster, "pod-train-02", "Running")  # its pods are done, the controller is not
     _spawn(kube, local_cluster, "pod-train-03", "Failed", run_pods=False, nodes={  # its one pod never started
-        "n1": {"id": "n1", "displayName": "make-data", "type": "Pod", "phase": "Failed",
+        "n1": {"id": "n1", "name": "pod-train-03.make-data", "displayName": "make-data", "type": "Pod", "phase": "Failed",
                "message": "ImagePullBackOff: image not found",
                "inputs": {"parameters": [{"name": "conveyor-task", "value": "make-data"}]}}})
     kube.objects[("ml", "workflows", "not-ours")] = {"metadata": {"name": "not-ours", "labels": {}},
@@ -117,10 +117,11 @@ def test_sync_closes_an_unwatched_submit_by_its_run_id(local_cluster, kube):
 
 
 def test_list_follows_pagination(kube):
-    for name in ("a", "b", "c"):
-        kube.objects[("ml", "workflows", name)] = {"metadata": {"name": name, "creationTimestamp": name,
+    for second, name in enumerate(("a", "b", "c")):
+        kube.objects[("ml", "workflows", name)] = {"metadata": {"name": name,
+                                                                "creationTimestamp": f"2026-12-01T03:00:0{second}Z",
                                                                 "labels": {"conveyor.dev/pipeline": "p"}}}
-    assert [w["metadata"]["name"] for w in list_workflows(kube, "ml", page=2)] == ["a", "b", "c"]
+    assert [w.metadata.name for w in list_workflows(kube, "ml", page=2)] == ["a", "b", "c"]
     assert [c[1]["continue"] for c in kube.calls] == [None, "2"]
 
 

@@ -23,7 +23,7 @@ for parent in Path(__file__).resolve().parents:
 
 
 def _pod(name: str, task: str, phase: str, started: str, message: str | None = None) -> dict:
-    node = {"id": name, "displayName": name, "type": "Pod", "phase": phase, "startedAt": started,
+    node = {"id": name, "name": f"wf.{name}", "displayName": name, "type": "Pod", "phase": phase, "startedAt": started,
             "inputs": {"parameters": [{"name": "conveyor-task", "value": task}]}}
     return node | ({"message": message} if message else {})
 
@@ -41,11 +41,11 @@ def test_watch_streams_node_phases_and_logs_and_mirrors_success(local_cluster, k
 
     kube.get_namespaced_custom_object = controller_get
     kube.statuses.extend([
-        {"phase": "Running", "nodes": {"n1": _pod("train", "train", "Running", "t1")}},
-        {"phase": "Running", "nodes": {"n1": _pod("train", "train", "Succeeded", "t1"),
-                                       "n2": _pod("report", "report", "Pending", "t2")}},
-        {"phase": "Succeeded", "nodes": {"n1": _pod("train", "train", "Succeeded", "t1"),
-                                         "n2": _pod("report", "report", "Succeeded", "t2")}},
+        {"phase": "Running", "nodes": {"n1": _pod("train", "train", "Running", "2026-12-01T03:00:01Z")}},
+        {"phase": "Running", "nodes": {"n1": _pod("train", "train", "Succeeded", "2026-12-01T03:00:01Z"),
+                                       "n2": _pod("report", "report", "Pending", "2026-12-01T03:00:02Z")}},
+        {"phase": "Succeeded", "nodes": {"n1": _pod("train", "train", "Succeeded", "2026-12-01T03:00:01Z"),
+                                         "n2": _pod("report", "report", "Succeeded", "2026-12-01T03:00:02Z")}},
     ])
     core = RecordingCoreV1Api({"n1": "wf-train-1", "n2": "wf-report-2"}, {"wf-train-1": "trained\n",
                                                                            "wf-report-2": "reported\n"})
@@ -74,8 +74,8 @@ def test_mirror_closes_vanished_pods_and_records_tasks_that_never_ran(local_clus
         store.upsert_task("r1", "train", task_name="train", status="running")  # its pod was OOM-killed
         store.start_attempt("r1", "train", 1)
         workflow = {"spec": {}, "status": {"phase": "Failed", "message": "child failed", "nodes": {
-            "a": _pod("make-data", "make-data", "Succeeded", "t0"),
-            "b": _pod("train", "train", "Failed", "t1", "OOMKilled (exit code 137)")}}}
+            "a": _pod("make-data", "make-data", "Succeeded", "2026-12-01T03:00:00Z"),
+            "b": _pod("train", "train", "Failed", "2026-12-01T03:00:01Z", "OOMKilled (exit code 137)")}}}
         assert mirror(store, spec, "r1", workflow) == ("failed", "task train: OOMKilled (exit code 137)")
         tasks = {t.task_id: t for t in store.list_tasks("r1")}
         assert (tasks["train"].status, tasks["train"].error) == ("failed", "OOMKilled (exit code 137)")

@@ -40,6 +40,7 @@ def train_pipeline(rows: int = 10, lr: float = 0.25):
 def sleepy(seconds: float) -> str:
     import time
 
+    print(f"sleeping {seconds} s")
     time.sleep(seconds)
     return "done"
 

@@ -1,4 +1,4 @@
-"""The pod as a real process: SIGTERM preemption, and a >64 MB output uploaded in multipart."""
+"""The pod as a real process: SIGTERM preemption (its log still kept), and a >64 MB output uploaded in multipart."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ def test_sigterm_records_a_preempted_attempt_and_exits_143(s3_cluster, tmp_path)
             assert store.cache_lookup(task.cache_key) is None
             assert store.get_claim(task.cache_key) is None  # the lease was given back
             assert "preempted" in output and s3_cluster.metadata_url not in output
+            # The task's own output reached the container log (tee) and was persisted as the attempt's log.
+            assert "sleeping 120.0 s" in output
+            (log,) = [a for a in store.find_artifacts(run_id="run-preempt") if a.output_name == "log/attempt-1"]
+            kept = s3_cluster.artifacts().materialize(log.uri, Path(tmp_path) / "log.txt")
+            assert "sleeping 120.0 s" in kept.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()

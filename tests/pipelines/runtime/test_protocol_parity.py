@@ -11,17 +11,18 @@ runs then compute their keys, leases and records through ``conveyor.runtime.prot
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import pytest
 
 from conveyor.ir.values import TaskFinalStatus
 from conveyor.runtime import pod
-from conveyor.runtime.logs import is_log
 from conveyor.runtime.pod.argv import PodArgs
 from conveyor.runtime.pod.inputs import instance_id
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.messages import TaskRequest
+from conveyor.runtime.protocol.tasklog import is_log
 from tests.pipelines.examples.example_loader import EXAMPLES, load_example
 
 pytestmark = pytest.mark.services
@@ -58,21 +59,58 @@ def _pod_argv(spec, spec_path: Path, task: str, request: TaskRequest, run_id: st
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES)
 def test_local_and_pod_record_the_same_rows(example, s3_cluster, tmp_path, monkeypatch):
-    from conveyor.executor.run import LocalRunner, RunOptions
-
     monkeypatch.setenv("CONVEYOR_NOTIFY_WEBHOOK", "")
     module = load_example(example)
     pipelines = [v for v in vars(module).values() if hasattr(v, "pipeline_spec")]
     if not pipelines:
         pytest.skip(f"{example} defines no pipeline")
-    spec = pipelines[0].pipeline_spec
+    _compare(pipelines[0].pipeline_spec, EXAMPLES / example, s3_cluster, tmp_path, monkeypatch)
+
+
+LOUD = """
+from conveyor import dsl
+
+
+@dsl.component
+def loud(n: int) -> int:
+    import os
+    import sys
+
+    print(f"stdout line {n}")
+    print("stderr line", file=sys.stderr)
+    os.write(1, b"fd-level bytes\\n")
+    return n + 1
+
+
+@dsl.pipeline(name="loud")
+def loud_pipeline():
+    first = loud(n=1)
+    loud(n=first.output)
+"""
+
+
+def test_a_pods_task_log_is_persisted_like_a_local_one(s3_cluster, tmp_path, monkeypatch):
+    """Both sides store the log's bytes and record the same `log/attempt-1` row (the pod also tees
+    them to the container log: checked in test_pod_process)."""
+    path = tmp_path / "loud.py"
+    path.write_text(LOUD)
+    from conveyor.runtime.loader import find_pipeline
+
+    spec = find_pipeline(path, None).pipeline_spec
+    assert _compare(spec, path, s3_cluster, tmp_path, monkeypatch) == 2
+
+
+def _compare(spec, preload: Path, s3_cluster, tmp_path, monkeypatch) -> int:
+    """Run ``spec`` both ways and compare the rows; returns how many tasks had a log compared."""
+    from conveyor.executor.run import LocalRunner, RunOptions
+
     home = tmp_path / "home"
     (tmp_path / "local-cwd").mkdir()
     monkeypatch.chdir(tmp_path / "local-cwd")  # each side its own filesystem, as a pod has
     monkeypatch.setenv("CONVEYOR_HOME", str(home))
     runner = LocalRunner(profile=s3_cluster.profile, home=home)
     try:
-        local = runner.run(spec, {}, options=RunOptions(parallelism=1), preload=[str(EXAMPLES / example)])
+        local = runner.run(spec, {}, options=RunOptions(parallelism=1), preload=[str(preload)])
     finally:
         runner.close()
     portable = spec.portable()
@@ -83,12 +121,16 @@ def test_local_and_pod_record_the_same_rows(example, s3_cluster, tmp_path, monke
         local_cache = {e.key: e for e in store.cache_list()}
         store.cache_prune(all=True)
     if not local_tasks:
-        pytest.skip(f"{example}: no task ran locally here ({local.error})")
+        pytest.skip(f"{spec.name}: no task ran locally here ({local.error})")
     pod_cwd = tmp_path / "pod-cwd"  # a task's local files (a model registry's versions) stay on its side
     pod_cwd.mkdir()
     monkeypatch.chdir(pod_cwd)
     monkeypatch.setenv("CONVEYOR_HOME", str(pod_cwd / ".conveyor"))
-    compared = 0
+    # `python -m conveyor.runtime.pod` starts with no logging handlers, so a task's warnings reach
+    # stderr (logging's last resort) and its log, as in a local task process; pytest's handlers on
+    # the root logger would swallow them here.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    compared = logs_compared = 0
     for task_id, row in local_tasks.items():
         request = TaskRequest.read(home / "runs" / local.run_id / task_id / f"attempt-{row.attempts}" / "request.json")
         argv = _pod_argv(portable, spec_path, row.task_name, request, "pod-run", tmp_path / "out" / task_id)
@@ -103,15 +145,13 @@ def test_local_and_pod_record_the_same_rows(example, s3_cluster, tmp_path, monke
                 [_row(a, "attempt") for a in store.list_attempts(local.run_id, task_id)]
             if row.cache_key is not None:
                 assert _row(store.cache_lookup(row.cache_key), "cache") == _row(local_cache[row.cache_key], "cache")
-            # Task outputs only. Persisted task logs (`log/attempt-N`) are written by local attempts;
-            # the pod's output goes to the container log and is not persisted yet (a known gap, in the
-            # closing note), so they are compared by nothing here rather than silently.
+            # Task outputs and the persisted task log (`log/attempt-N`): both sides store the same bytes.
             mine = sorted((_row(a, "artifact") for a in store.find_artifacts(run_id="pod-run")
-                           if a.producer_task_id == pod_id and not is_log(a.output_name)),
-                          key=lambda a: a["output_name"] or "")
+                           if a.producer_task_id == pod_id), key=lambda a: a["output_name"] or "")
             theirs = sorted((_row(a, "artifact") for a in store.find_artifacts(run_id=local.run_id)
-                             if a.producer_task_id == task_id and not is_log(a.output_name)),
-                            key=lambda a: a["output_name"] or "")
+                             if a.producer_task_id == task_id), key=lambda a: a["output_name"] or "")
             assert mine == theirs, task_id
+            logs_compared += any(is_log(a["output_name"]) for a in theirs)
         compared += 1
     assert compared == len(local_tasks)
+    return logs_compared

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conveyor.runtime.logs import persist_log
+from conveyor.runtime.protocol.tasklog import persist_log
 from conveyor.ui.security import BindError, check_bind
 from tests.pipelines.ui.conftest import HOSTILE, add_run, put_artifact
 

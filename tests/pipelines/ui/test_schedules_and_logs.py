@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from conveyor.runtime.logs import persist_log
+from conveyor.runtime.protocol.tasklog import persist_log
 from conveyor.ui.views_schedules import next_firing
 from tests.pipelines.ui.conftest import add_run
 

@@ -68,6 +68,7 @@ from conveyor.compiler.argo.cron import build_cron_workflow
 from conveyor.compiler.argo.options import CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.workflow import SPEC_PARAM, build_workflow
 from conveyor.ir import PipelineSpec
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import decode_spec, encode_spec
 
 
@@ -77,7 +78,7 @@ def to_dict(model: Any) -> dict[str, Any]:
 
 
 def compile_workflow(
-    spec: PipelineSpec, profile: Any | None = None, options: CompileOptions | None = None
+    spec: PipelineSpec, profile: Profile | None = None, options: CompileOptions | None = None
 ) -> dict[str, Any]:
     """The Workflow manifest for ``spec`` as a dict."""
     return to_dict(build_workflow(spec, profile, options))
@@ -86,7 +87,7 @@ def compile_workflow(
 def compile_cron_workflow(
     spec: PipelineSpec,
     schedule: str,
-    profile: Any | None = None,
+    profile: Profile | None = None,
     options: CompileOptions | None = None,
     **kw: Any,
 ) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 import hera.workflows.models as m
 
@@ -16,6 +15,7 @@ from conveyor.compiler.argo.naming import dns_name
 from conveyor.compiler.argo.options import CompileError, CompileOptions
 from conveyor.compiler.argo.workflow import build_workflow
 from conveyor.ir import PipelineSpec
+from conveyor.profile import Profile
 
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 
@@ -23,7 +23,7 @@ _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 def build_cron_workflow(
     spec: PipelineSpec,
     schedule: str,
-    profile: Any | None = None,
+    profile: Profile | None = None,
     options: CompileOptions | None = None,
     *,
     name: str | None = None,

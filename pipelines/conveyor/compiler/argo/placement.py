@@ -15,6 +15,7 @@ from typing import Any
 
 from conveyor.compiler.argo.options import CompileError
 from conveyor.ir import TaskSpec
+from conveyor.profile import Profile
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _choose_pool(task: TaskSpec, pools: list[Any], prefer_spot: bool, what: str,
     return sorted(candidates, key=rank)[0]
 
 
-def place(task: TaskSpec, profile: Any | None, prefer_spot: bool, what: str) -> Placement:
+def place(task: TaskSpec, profile: Profile | None, prefer_spot: bool, what: str) -> Placement:
     """Node selector, tolerations and spot fallback patch for ``task`` under ``profile``."""
     res = task.resources
     gpus = res.accelerator_count or (1 if res.accelerator_type else 0)

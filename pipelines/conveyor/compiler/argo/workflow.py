@@ -10,7 +10,6 @@ everything inside it has been resolved.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import hera.workflows.models as m
 
@@ -60,13 +59,14 @@ from conveyor.ir import (
 )
 from conveyor.ir.graph import referenced_tasks
 from conveyor.ir.kubernetes import PvcImplementation
+from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import encode_spec, text_form
 
 SPEC_PARAM = "conveyor-spec"
 
 
 class _Builder:
-    def __init__(self, spec: PipelineSpec, profile: Any | None, options: CompileOptions) -> None:
+    def __init__(self, spec: PipelineSpec, profile: Profile | None, options: CompileOptions) -> None:
         self.spec, self.profile, self.options = spec.portable(), profile, options
         self.run_id = options.resolved_run_id()
         self.cached = {t: dict(v) for t, v in options.cached.items()}
@@ -363,7 +363,7 @@ class _Builder:
 
 
 def build_workflow(
-    spec: PipelineSpec, profile: Any | None = None, options: CompileOptions | None = None
+    spec: PipelineSpec, profile: Profile | None = None, options: CompileOptions | None = None
 ) -> m.Workflow:
     """Compile ``spec`` into a Hera ``Workflow`` model (see the package docstring for the mapping)."""
     options = options or CompileOptions()

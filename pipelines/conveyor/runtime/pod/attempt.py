@@ -2,7 +2,8 @@
 
 Every step goes through ``conveyor.runtime.protocol`` (the key, the gate, the records), the same
 code the local scheduler calls, so `conveyor runs`/`show`/`resume` and the cache
-cannot tell a pod's task from a locally run one. A task is ``succeeded`` only after its outputs
+cannot tell a pod's task from a locally run one; its log is captured and persisted by the same
+``protocol.tasklog`` as a local attempt's. A task is ``succeeded`` only after its outputs
 are stored and recorded, and the Argo output files are written last: a pod killed part-way
 leaves nothing that a downstream task or a cache lookup would accept.
 """
@@ -31,6 +32,7 @@ from conveyor.runtime.protocol.hits import mark_cached
 from conveyor.runtime.protocol.keys import task_key
 from conveyor.runtime.protocol.messages import TaskRequest, TaskResult
 from conveyor.runtime.protocol.record import Usage, begin, record_attempt_failure, record_success
+from conveyor.runtime.protocol.tasklog import captured, persist_log
 from conveyor.runtime.task import execute
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore, MetadataStoreError, NotFoundError
@@ -143,11 +145,13 @@ class PodAttempt:
                                   parameters=params, artifacts=arts, artifact_root=self.artifact_root,
                                   workdir=work, result=str(Path(work) / "result.json"))
             os.environ["CONVEYOR_TASK_ID"] = self.task_id
+            log_path = Path(work) / "log.txt"
             try:
-                with self.signals.interruptible():
+                with captured(log_path), self.signals.interruptible():  # restored outside the SIGTERM window
                     code, result = execute(request)
             except Preempted:
                 code, result = EXIT_PREEMPTED, None
+            persist_log(self.store, self.artifacts, self.run_id, self.task_id, self.number, log_path)
         usage_now = resource.getrusage(resource.RUSAGE_SELF)
         usage = Usage(usage_now.ru_maxrss / 1024, usage_now.ru_utime + usage_now.ru_stime)
         if self.signals.preempted or result is None:

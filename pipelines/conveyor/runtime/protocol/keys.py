@@ -10,7 +10,8 @@ Key version 2 added the environment; entries written under version 1 are never r
 
 Never cached (:func:`uncacheable`): a task whose component takes the run's final status
 (``PipelineTaskFinalStatus``: an exit-handler notification must reach every run) or is declared
-``side_effects=True``. The local scheduler, the pod and submit-time resolution all ask
+``side_effects=True`` (``@dsl.component(side_effects=True)``, kept in ``ComponentSpec.side_effects``).
+The local scheduler, the pod and submit-time resolution all ask
 :func:`task_key`, so the three agree on the key and on whether there is one.
 """
 
@@ -46,7 +47,7 @@ def cache_key(component: ComponentSpec, parameters: dict[str, Any], artifacts: d
 
 def uncacheable(component: ComponentSpec) -> str | None:
     """Why this component is never served from the cache, or None when it may be."""
-    if getattr(component, "side_effects", False):
+    if component.side_effects:
         return f"component {component.name!r} is declared side-effecting"
     status = next((i.name for i in component.inputs if i.style == "final_status"), None)
     if status is not None:
