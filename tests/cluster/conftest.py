@@ -94,3 +94,29 @@ def namespace(cluster: Cluster) -> Iterator[str]:
         yield name
     finally:
         core.delete_namespace(name, grace_period_seconds=0)
+
+
+@pytest.fixture(scope="session")
+def platform(cluster: Cluster):
+    """Argo + the task image + gateway-bound Postgres/moto/webhook on the cluster (``platform.py``)."""
+    from tests.cluster.platform import PlatformError, start_platform
+
+    try:
+        ctx = start_platform(cluster)
+        plat = ctx.__enter__()
+    except (PlatformError, harness.StartError, harness.build.BuildError) as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield plat
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@pytest.fixture
+def tenant(platform, tmp_path):
+    """A fresh team namespace with its Secrets, database, bucket and profile file."""
+    from tests.cluster.platform import open_tenant
+
+    platform.webhook.reset()
+    with open_tenant(platform, tmp_path) as t:
+        yield t

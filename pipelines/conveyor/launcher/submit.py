@@ -37,7 +37,9 @@ class ClusterRun:
 
     run_id: str
     pipeline: str
-    status: str  # succeeded | failed | running (submitted without --watch, or the watch timed out)
+    # succeeded | failed | running (submitted without --watch, or the watch timed out) | pending (the
+    # watch gave up on a pod waiting for GPU capacity: ``error`` says which task and why)
+    status: str
     tasks: list[dict[str, Any]]
     outputs: dict[str, Any]
     duration_s: float
@@ -95,11 +97,14 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
            labels: dict[str, str] | None = None, embed_spec: bool = False,
            on_event: Callable[[NodeEvent], None] | None = None,
            on_log: Callable[[NodeEvent, str], None] | None = None, poll_s: float = 2.0,
-           timeout_s: float | None = None, store: MetadataStore | None = None, artifacts: Any = None,
+           timeout_s: float | None = None, max_pending_s: float | None = None,
+           store: MetadataStore | None = None, artifacts: Any = None,
            sleep: Callable[[float], None] = time.sleep) -> ClusterRun:
     """Run ``spec`` on the profile's cluster; see the module docstring. ``client`` is a
     ``CustomObjectsApi`` (built from the profile's kubeconfig when None), ``core`` a ``CoreV1Api``
-    for pod logs while watching."""
+    for pod logs while watching. ``max_pending_s`` bounds how long the watch waits on a pod that no
+    node can host for lack of GPUs: the result is then ``pending`` with the scheduler's reason (the
+    Workflow stays queued, e.g. for an autoscaler)."""
     started = time.time()
     validate(spec)
     spec = spec.portable()  # what the cluster sees and records: no laptop paths
@@ -147,9 +152,12 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Any, *
         name = (created or {}).get("metadata", {}).get("name") or name
         status, error = "running", None
         if watch:
-            workflow = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
-                               timeout_s=timeout_s, sleep=sleep).run()
+            watcher = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
+                              timeout_s=timeout_s, max_pending_s=max_pending_s, sleep=sleep)
+            workflow = watcher.run()
             status, error = mirror(store, spec, run_id, workflow)
+            if status == "running" and watcher.stalled is not None:
+                status, error = "pending", f"task {watcher.stalled.task}: {watcher.stalled.message}"
         return ClusterRun(run_id, spec.name, status, task_summaries(store, run_id, saved),
                           store.get_run(run_id).outputs, time.time() - started, error, workflow=name)
     finally:

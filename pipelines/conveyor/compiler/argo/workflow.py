@@ -74,7 +74,8 @@ class _Builder:
             for gid, g in spec.groups.items()
             if isinstance(g, ParallelForGroup)
         }
-        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._image())
+        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._env_from(),
+                               self._image())
 
     # -- environment -----------------------------------------------------------------------------
     def _image(self) -> str | None:
@@ -91,6 +92,10 @@ class _Builder:
             return task_image(self.spec, getattr(self.profile, "image_registry", None))
         except ImageConfigError as exc:
             raise CompileError(str(exc)) from None
+
+    def _env_from(self) -> tuple[m.EnvFromSource, ...]:
+        secret = getattr(self.profile, "pod_env_secret", None)
+        return (m.EnvFromSource(secret_ref=m.SecretEnvSource(name=secret)),) if secret else ()
 
     def _spec_ref(self) -> str:
         return self.options.spec_uri or f"env:{SPEC_ENV}"
