@@ -145,9 +145,10 @@ def bad_label() -> None:
 
 
 @dsl.pipeline(name="e2e-fanout")
-def fanout(n: int = 200, parallelism: int = 0) -> int:
-    """The benchmark's ParallelFor: ``n`` pods of one tiny task, then one fan-in."""
+def fanout(n: int = 200) -> int:
+    """The benchmark's ParallelFor: ``n`` pods of one tiny task (8 at a time on the one small node),
+    then one fan-in."""
     items = make_items(n=n)
-    with dsl.ParallelFor(items.output) as x:
+    with dsl.ParallelFor(items.output, parallelism=8) as x:
         sq = square(x=x)
     return add_all(values=dsl.Collected(sq.output)).output

@@ -1,0 +1,73 @@
+"""``--watch`` on a pod that no node can host for lack of GPUs: a clear line, then a bounded wait.
+
+The node messages are the ones the real Argo v4.0.5 controller wrote on the test cluster
+(``tests/cluster/test_e2e_placement.py`` runs the same thing end to end).
+"""
+
+from __future__ import annotations
+
+from conveyor.launcher.watch import Watcher, gpu_capacity_wait
+
+UNSCHEDULABLE = ("Unschedulable: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are "
+                 "available: 1 No preemption victims found for incoming pod.")
+
+
+def _wf(phase: str, message: str | None) -> dict:
+    node = {"id": "n1", "displayName": "on-gpu", "type": "Pod", "phase": phase, "startedAt": "t1",
+            "inputs": {"parameters": [{"name": "conveyor-task", "value": "on-gpu"}]}}
+    if message:
+        node["message"] = message
+    return {"status": {"phase": "Running", "nodes": {"n1": node}}, "spec": {}}
+
+
+class Client:
+    def __init__(self, statuses: list[dict]) -> None:
+        self.statuses = statuses
+        self.reads = 0
+
+    def get_namespaced_custom_object(self, *args, **kwargs) -> dict:
+        self.reads += 1
+        return self.statuses[min(self.reads, len(self.statuses)) - 1]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_gpu_capacity_wait_names_the_resource_and_keeps_the_schedulers_reason():
+    line = gpu_capacity_wait(_wf("Pending", UNSCHEDULABLE)["status"]["nodes"]["n1"])
+    assert line.startswith("pending on GPU capacity: no node can host its nvidia.com/gpu request")
+    assert "0/1 nodes are available: 1 Insufficient nvidia.com/gpu" in line
+    assert gpu_capacity_wait(_wf("Pending", "Unschedulable: 0/1 nodes are available: 1 Insufficient cpu.")
+                             ["status"]["nodes"]["n1"]) is None
+    assert gpu_capacity_wait(_wf("Running", UNSCHEDULABLE)["status"]["nodes"]["n1"]) is None
+
+
+def test_watch_reports_the_wait_when_the_message_appears_and_stops_after_the_bound():
+    clock = Clock()
+    client = Client([_wf("Pending", None), _wf("Pending", UNSCHEDULABLE)])
+    events = []
+    watcher = Watcher(client, "ns", "wf", on_event=events.append, poll_s=5, max_pending_s=30, sleep=clock.sleep,
+                      clock=clock)
+    workflow = watcher.run()
+    assert workflow["status"]["phase"] == "Running"
+    # the phase stayed Pending: the new message alone is reported, once
+    assert [(e.phase, (e.message or "")[:23]) for e in events] == [("Pending", ""), ("Pending", "pending on GPU capacity")]
+    assert watcher.stalled is not None and watcher.stalled.task == "on-gpu"
+    assert "waited 30s" in watcher.stalled.message
+    assert clock.now == 35  # first seen at t=5, given up at t=35: bounded by max_pending_s
+
+
+def test_watch_without_a_bound_keeps_waiting_for_a_schedulable_pod():
+    clock = Clock()
+    done = {"status": {"phase": "Succeeded", "nodes": {}}, "spec": {}}
+    client = Client([_wf("Pending", UNSCHEDULABLE)] * 3 + [done])
+    watcher = Watcher(client, "ns", "wf", poll_s=100, sleep=clock.sleep, clock=clock)
+    assert watcher.run() is done and watcher.stalled is None
