@@ -107,6 +107,22 @@ def install(kubeconfig: Path, build: ArgoBuild, namespace: str, service_account:
         api.close()
 
 
+def install_controller_config(api, namespace: str) -> None:
+    """The controller's ConfigMap (``workflow-controller-configmap``). v4.0.5 exits at start when it is
+    missing ("Failed to register watch for controller config map"); the defaults suit the harness."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core = client.CoreV1Api(api)
+    try:
+        core.create_namespace({"metadata": {"name": namespace}})
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+    _create(api, {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "workflow-controller-configmap", "namespace": namespace}, "data": {}})
+
+
 @dataclass
 class Controller:
     process: subprocess.Popen

@@ -36,9 +36,13 @@ def _json(proc) -> dict:
     return json.loads(proc.stdout)
 
 
-def _params(store, run_id: str) -> dict[str, dict]:
-    """Task instance -> output parameters, as recorded (local and cluster runs use the same ids)."""
-    return {t.task_id: (t.outputs or {}).get("parameters", {}) for t in store.list_tasks(run_id)}
+def _params(store, run_id: str) -> dict[str, list[dict]]:
+    """Task -> the output parameters of its instances, in a stable order. Loop iterations are
+    matched by value: locally they are ``train[0]``..., on Argo ``train[<digest of the inputs>]``."""
+    out: dict[str, list[dict]] = {}
+    for t in store.list_tasks(run_id):
+        out.setdefault(t.task_name, []).append((t.outputs or {}).get("parameters", {}))
+    return {k: sorted(v, key=lambda d: json.dumps(d, sort_keys=True)) for k, v in out.items()}
 
 
 def test_training_example_succeeds_on_real_pods(training_tenant, platform):
@@ -89,7 +93,13 @@ def test_training_example_succeeds_on_real_pods(training_tenant, platform):
     laptop.pop("notify", None), cluster.pop("notify", None)  # delivery result: no webhook configured locally
     assert laptop.keys() == cluster.keys()
     for task, values in cluster.items():
-        assert values == pytest.approx(laptop[task], rel=1e-9), task
+        assert len(values) == len(laptop[task]), task
+        for got, want in zip(values, laptop[task], strict=True):
+            assert got.keys() == want.keys(), task
+            for name, value in got.items():
+                expected = want[name]
+                assert value == (pytest.approx(expected, rel=1e-9) if isinstance(expected, float) else expected), \
+                    (task, name)
 
 
 def _workflow_names(tenant) -> set[str]:
