@@ -160,7 +160,6 @@ def gateway_services(gateway: str) -> Iterator[tuple[postgres.PostgresServer, s3
 
 @contextlib.contextmanager
 def start_platform(cluster: Any) -> Iterator[Platform]:
-    from kubernetes import client
 
     timings: dict = {}
     t0 = time.monotonic()

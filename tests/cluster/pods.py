@@ -30,6 +30,7 @@ class PodHistory:
     deleted: bool = False
     reason: str | None = None
     exit_codes: dict[str, int] = field(default_factory=dict)  # container -> exit code
+    finished: dict[str, float] = field(default_factory=dict)  # container -> finishedAt (kubelet clock)
 
     @property
     def task(self) -> str | None:
@@ -118,6 +119,8 @@ class PodRecorder:
             for cs in (status.container_statuses or []) if status else []:
                 if cs.state and cs.state.terminated:
                     hist.exit_codes[cs.name] = cs.state.terminated.exit_code
+                    if cs.state.terminated.finished_at:
+                        hist.finished[cs.name] = cs.state.terminated.finished_at.timestamp()
             if kind == "DELETED":
                 hist.deleted = True
             running: dict[str, int] = {}

@@ -114,5 +114,7 @@ def test_evicted_spot_pod_retries_on_the_on_demand_fallback(platform, gpu_node, 
         assert tries[0].exit_codes.get("main") == 143, tries[0]
         with tenant.store() as store:
             attempts = store.list_attempts(data["run_id"], "on-gpu")
-        assert [a.status for a in attempts] == ["preempted", "succeeded"], attempts
+        # the runtime records a SIGTERM as a failed attempt of class "preempted" (retried), then the success
+        assert [(a.status, a.failure_class) for a in attempts] == [("failed", "preempted"), ("succeeded", None)], \
+            attempts
 

@@ -7,7 +7,10 @@ key from the same function the pod and the scheduler use (``conveyor.runtime.pro
 whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
 that is already decidable and false makes its tasks *skipped*. Everything else (loop bodies,
 uncached tasks and what depends on them) is left for the cluster, where each pod checks the
-cache again.
+cache again. A task in one ParallelFor whose items are already known (a literal list, a
+pipeline argument, a cached output) resolves per item, like the local scheduler's iterations
+``task[0]``, ``task[1]``...: when every item is a verified hit the loop is cached as a whole and its
+``Collected`` outputs (in item order) feed the keys downstream.
 
 When every task resolves, no Workflow is needed at all. Exit tasks resolve last, with the
 final status a fully cached run has locally (SUCCEEDED), so they hit the same cache entries.
@@ -23,7 +26,15 @@ from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import enclosing_loops, task_groups
 from conveyor.ir.placeholders import join_parts
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, PipelineSpec
-from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.values import (
+    Collected,
+    Concat,
+    Constant,
+    LoopItem,
+    PipelineParam,
+    TaskFinalStatus,
+    TaskOutput,
+)
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
 from conveyor.runtime.protocol.keys import task_key
@@ -51,10 +62,14 @@ class Resolution:
     cached: dict[str, CacheEntry] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # task -> reason
+    # Tasks inside a loop whose every item hit: task -> [(instance id, key, entry)] in item order.
+    # Never injected into a partial Workflow (the compiler cannot drop one iteration); when the
+    # run is not complete the loop runs again and its pods find these same entries.
+    loops: dict[str, list[tuple[str, str, CacheEntry]]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
-        return len(self.cached) + len(self.skipped) == len(self.spec.tasks)
+        return len(self.cached) + len(self.loops) + len(self.skipped) == len(self.spec.tasks)
 
     def injected(self) -> dict[str, dict[str, str]]:
         """CompileOptions.cached: each cached task's outputs in the text forms the pods read."""
@@ -79,12 +94,27 @@ class _Resolver:
         self.spec, self.arguments, self.store, self.artifacts = spec, arguments, store, artifacts
         self.max_staleness_s, self.run_id = max_staleness_s, run_id
         self.result = Resolution(spec)
+        self.items: dict[str, Any] = {}  # loop id -> the item being resolved
+
+    def _loop_outputs(self, task: str, output: str) -> list[Any]:
+        out = []
+        for _, _, entry in self.result.loops[task]:
+            outputs = entry.outputs
+            out.append(outputs.get("artifacts", {}).get(output, outputs.get("parameters", {}).get(output)))
+        return out
 
     def value(self, arg: Any) -> Any:
         if isinstance(arg, Constant):
             return arg.value
         if isinstance(arg, PipelineParam):
             return self.arguments[arg.name]
+        if isinstance(arg, LoopItem):
+            if arg.loop_id not in self.items:
+                raise _Unknown(arg.loop_id)
+            item = self.items[arg.loop_id]
+            return item[arg.field] if arg.field else item
+        if isinstance(arg, Collected) and arg.task in self.result.loops:
+            return self._loop_outputs(arg.task, arg.output)
         if isinstance(arg, TaskOutput | Collected):
             if arg.task in self.result.skipped:
                 raise _Skip(f"upstream {arg.task} skipped")
@@ -99,14 +129,46 @@ class _Resolver:
         raise _Unknown(repr(arg))  # loop items: only inside loops, which run on the cluster
 
     def decide(self, task: str) -> None:
-        spec_task = self.spec.tasks[task]
-        if enclosing_loops(self.spec, task):
+        loops = enclosing_loops(self.spec, task)
+        if loops:
+            if len(loops) == 1:
+                self.decide_loop(task, loops[0])
             return
+        found = self.lookup(task)
+        if found is not None:
+            self.result.keys[task], self.result.cached[task] = found
+
+    def decide_loop(self, task: str, loop_id: str) -> None:
+        """Every item of the (single, known) loop must hit; conditions inside loops stay on the cluster."""
+        if any(isinstance(self.spec.groups[g], ConditionGroup) for g in task_groups(self.spec, task)):
+            return
+        try:
+            items = self.value(self.spec.groups[loop_id].items)
+        except (_Unknown, _Skip, KeyError):
+            return
+        if not isinstance(items, list) or not items:
+            return
+        hits = []
+        try:
+            for index, item in enumerate(items):
+                self.items[loop_id] = item
+                found = self.lookup(task)
+                if found is None or task in self.result.skipped:
+                    self.result.skipped.pop(task, None)
+                    return
+                hits.append((f"{task}[{index}]", *found))
+        finally:
+            self.items.pop(loop_id, None)
+        self.result.loops[task] = hits
+
+    def lookup(self, task: str) -> tuple[str, CacheEntry] | None:
+        """(key, verified entry) of ``task`` with the values known now; None: not (yet) decidable or a miss."""
+        spec_task = self.spec.tasks[task]
         try:
             for after in spec_task.after:
                 if after in self.result.skipped:
                     raise _Skip(f"upstream {after} skipped")
-                if after not in self.result.cached:
+                if after not in self.result.cached and after not in self.result.loops:
                     raise _Unknown(after)
             component = self.spec.component_of(task)
             params: dict[str, Any] = {}
@@ -121,15 +183,12 @@ class _Resolver:
                     raise _Skip(f"condition {gid} is false")
         except _Skip as skip:
             self.result.skipped[task] = skip.reason
-            return
+            return None
         except (_Unknown, ConditionEvaluationError):
-            return
+            return None
         key = task_key(self.spec, task, params, arts)
         entry = None if key is None else verified(self.store, self.artifacts, key, None, self.max_staleness_s)
-        if entry is None:
-            return
-        self.result.cached[task] = entry
-        self.result.keys[task] = key
+        return None if entry is None else (key, entry)
 
 
 def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: MetadataStore, artifacts: ArtifactStore,
@@ -145,7 +204,8 @@ def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: Metadat
     for task in order:
         if task not in exit_tasks:
             resolver.decide(task)
-    members_done = all(t in resolver.result.cached or t in resolver.result.skipped for t in order if t not in exit_tasks)
+    done = {*resolver.result.cached, *resolver.result.loops, *resolver.result.skipped}
+    members_done = all(t in done for t in order if t not in exit_tasks)
     if members_done:  # the final status is known: SUCCEEDED, as for a fully cached local run
         for task in order:
             if task in exit_tasks:

@@ -79,6 +79,10 @@ def task_summaries(store: MetadataStore, run_id: str, saved_usd: dict[str, float
 def _record_resolution(store: MetadataStore, run_id: str, resolution: Resolution) -> None:
     for task, entry in resolution.cached.items():
         mark_cached(store, run_id, task, task, resolution.keys[task], entry)
+    if resolution.complete:  # a partial run re-runs its loops (pods find the same entries and record them)
+        for task, hits in resolution.loops.items():
+            for instance, key, entry in hits:
+                mark_cached(store, run_id, instance, task, key, entry)
     for task, reason in resolution.skipped.items():
         store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
 
