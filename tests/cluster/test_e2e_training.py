@@ -106,37 +106,70 @@ def _workflow_names(tenant) -> set[str]:
     return {w["metadata"]["name"] for w in tenant.workflows()}
 
 
-def test_fully_cached_resubmit_creates_no_workflow_and_no_pod(training_tenant, platform):
+def _body_cached(data: dict) -> None:
+    """Every task but the exit handler's notify is cached (issue 12: every run notifies)."""
+    body = {t["name"]: t["status"] for t in data["tasks"] if t["task"] != "notify"}
+    assert set(body.values()) == {"cached"}, body
+
+
+def test_fully_cached_resubmit_runs_only_the_exit_notification(training_tenant, platform):
+    """The training example has an exit handler that must notify on every run (issue 12), so its
+    re-submit still needs one Workflow: no task of the body computes, the notify pod runs."""
     tenant = training_tenant
     assert "cold" in STATE, "needs the cold run"
-    before = _workflow_names(tenant)
+    platform.webhook.reset()
     with PodRecorder(platform.cluster.api, tenant.namespace) as pods:
         data = _json(tenant.submit(str(TRAINING), *tenant.params, "--watch", "--json"))
-    assert data["status"] == "succeeded" and data["workflow"] is None
-    assert _workflow_names(tenant) == before
-    assert pods.snapshot() == []
-    assert {t["status"] for t in data["tasks"]} == {"cached"}, data["tasks"]
+    assert data["status"] == "succeeded", data.get("error")
+    _body_cached(data)
+    counts = pods.count_by_task()
+    # Argo needs a DAG to attach onExit to: the last body task re-emits its cached outputs (no compute)
+    assert counts.get("notify") == 1 and sum(counts.values()) <= 2, counts
+    with tenant.store() as store:
+        rows = {t.task_id: t for t in store.list_tasks(data["run_id"])}
+    assert all(r.cached_from_run == STATE["cold"]["run_id"] for k, r in rows.items() if k != "notify"), rows
+    assert [r.json["status"] for r in platform.webhook.wait_for(1, timeout=30)] == ["succeeded"]
+
+
+def test_fully_cached_resubmit_without_exit_handler_creates_no_workflow_and_no_pod(platform, tmp_path):
+    """A pipeline with a dynamic fan-out, a literal loop and a false condition: once it has run, a
+    re-submit creates nothing at all (resolved before submitting, loops item by item)."""
+    from tests.cluster.test_e2e_scenarios import target
+
+    with open_tenant(platform, tmp_path) as tenant:
+        args = ("-p", "n=3", "-p", "flag=no", "-p", "nap_s=0.5", "--watch", "--json")
+        first = _json(tenant.submit(target("control_flow"), *args))
+        assert first["status"] == "succeeded" and first["workflow"], first.get("error")
+        before = _workflow_names(tenant)
+        with PodRecorder(platform.cluster.api, tenant.namespace) as pods:
+            data = _json(tenant.submit(target("control_flow"), *args))
+        assert data["status"] == "succeeded" and data["workflow"] is None, data
+        assert _workflow_names(tenant) == before and pods.snapshot() == []
+        statuses = {t["name"]: t["status"] for t in data["tasks"]}
+        assert statuses.pop("never") == "skipped" and set(statuses.values()) == {"cached"}, statuses
+        assert data["outputs"] == first["outputs"] == {"Output": 14}
 
 
 def test_laptop_and_cluster_share_the_cache_both_ways(training_tenant, platform):
     tenant = training_tenant
     assert "cold" in STATE, "needs the cold run"
     env = tenant.storage_env()
-    # cluster -> laptop: the cold cluster run's entries make a laptop run against the same stores a no-op
+    # cluster -> laptop: the cold cluster run's entries make a laptop run against the same stores compute nothing
     local = _json(tenant.conveyor("run", str(TRAINING), *tenant.params, "--json", env=env, home=tenant.home / "l2"))
     assert local["status"] == "succeeded"
-    assert {t["status"] for t in local["tasks"]} == {"cached"}, local["tasks"]
-    # laptop -> cluster: new parameters run on the laptop first, then the cluster finds everything cached
+    _body_cached(local)
+    # laptop -> cluster: new parameters run on the laptop first, then no body task of the cluster run computes
     params = [*tenant.params, "-p", "seed=11"]
     local = _json(tenant.conveyor("run", str(TRAINING), *params, "--json", env=env, home=tenant.home / "l3",
                                   timeout=900))
     assert local["status"] == "succeeded"
-    assert "cached" not in {t["status"] for t in local["tasks"] if t["task"] != "notify"}
-    before = _workflow_names(tenant)
+    assert "cached" not in {t["status"] for t in local["tasks"] if t["task"] not in ("notify", "ingest", "validate")}
     with PodRecorder(platform.cluster.api, tenant.namespace) as pods:
         data = _json(tenant.submit(str(TRAINING), *params, "--watch", "--json"))
-    assert data["status"] == "succeeded" and data["workflow"] is None, data
-    assert _workflow_names(tenant) == before and pods.snapshot() == []
+    assert data["status"] == "succeeded", data.get("error")
+    _body_cached(data)
+    counts = pods.count_by_task()
+    assert counts.get("notify") == 1 and sum(counts.values()) <= 2, counts
 
 
 def test_partially_cached_runs_only_downstream_pods(training_tenant, platform):

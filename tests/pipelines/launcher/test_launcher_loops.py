@@ -34,3 +34,20 @@ def test_a_changed_argument_leaves_the_loop_to_the_cluster(local_cluster, kube):
     run = submit(lp.loop_grid.pipeline_spec, {"seed": 2}, local_cluster.profile, client=kube)
     assert run.workflow is not None and len(kube.created()) == 1
     assert {t["status"] for t in run.tasks} <= {"pending", "running"}
+
+
+def test_with_an_exit_handler_only_the_notification_and_one_re_emitting_task_are_left(local_cluster, kube):
+    """Every run notifies (issue 12): the Workflow holds the exit task plus the last body task (its pod
+    re-emits cached outputs, Argo needs a DAG for onExit); the fully cached loop is not in it at all."""
+    runner = LocalRunner(home=local_cluster.workdir)
+    try:
+        assert runner.run(lp.loop_grid_exit.pipeline_spec, {"seed": 1}, preload=[lp.__file__]).succeeded
+    finally:
+        runner.close()
+    run = submit(lp.loop_grid_exit.pipeline_spec, {"seed": 1}, local_cluster.profile, client=kube)
+    (manifest,) = kube.created()
+    names = {t["name"] for t in manifest["spec"]["templates"]}
+    assert not any(n.startswith("for-loop") for n in names), names
+    containers = {t["name"] for t in manifest["spec"]["templates"] if "container" in t}
+    assert containers == {"double", "announce"}, containers
+    assert run.status == "running"

@@ -189,10 +189,12 @@ class _Builder:
             live.update(self.sc.chain_of_task(name))
         for name in self.cached:
             loops = [g for g in self.sc.chain_of_task(name) if self.sc.is_loop(g)]
-            if loops:
+            readers = [t for t in self.spec.tasks if t not in self.cached and t not in self.sc.exit_tasks
+                       and name in dependencies(self.spec, t)]
+            if loops and readers:  # a whole cached loop that nothing left reads simply drops out
                 raise CompileError(
-                    f"pipeline {self.spec.name!r}: cached task {name!r} is inside ParallelFor {loops[0]!r}; "
-                    "only tasks outside loops can be injected from the cache"
+                    f"pipeline {self.spec.name!r}: cached task {name!r} is inside ParallelFor {loops[0]!r} and "
+                    f"{readers[0]!r} still reads it; only tasks outside loops can be injected from the cache"
                 )
         return [
             g for g in self.spec.groups if g in live and not isinstance(self.spec.groups[g], ExitHandlerGroup)
