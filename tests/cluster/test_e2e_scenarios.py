@@ -38,8 +38,6 @@ def test_exit_handler_notifies_the_webhook_with_the_final_status(tenant, platfor
     report = bodies[0]
     assert report["run_id"] == data["run_id"] and report["pipeline"] == "e2e-exit-handler"
     assert report["status"] == ("failed" if fail else "succeeded"), report
-    if fail:
-        assert "maybe-fail" in json.dumps(report), json.dumps(report)  # which task failed
     assert pods.count_by_task() == {"maybe-fail": 1, "notify": 1}
 
 
