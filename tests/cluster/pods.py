@@ -28,6 +28,7 @@ class PodHistory:
     node: str | None = None
     node_selector: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
+    preexisting: bool = False  # already there when recording began (e.g. a previous run's pod not yet GC'd)
     reason: str | None = None
     exit_codes: dict[str, int] = field(default_factory=dict)  # container -> exit code
     finished: dict[str, float] = field(default_factory=dict)  # container -> finishedAt (kubelet clock)
@@ -80,7 +81,7 @@ class PodRecorder:
                 if version is None:
                     listed = core.list_namespaced_pod(self.namespace)
                     for pod in listed.items:
-                        self._see("ADDED", pod)
+                        self._see("ADDED", pod, preexisting=True)
                     version = listed.metadata.resource_version
                     self._started.set()
                 w = watch.Watch()
@@ -101,7 +102,7 @@ class PodRecorder:
                 self._started.set()
                 time.sleep(0.5)
 
-    def _see(self, kind: str, pod: Any) -> None:
+    def _see(self, kind: str, pod: Any, preexisting: bool = False) -> None:
         now = time.time()
         meta, status, spec = pod.metadata, pod.status, pod.spec
         with self._lock:
@@ -109,7 +110,8 @@ class PodRecorder:
             if hist is None:
                 hist = self.pods[meta.name] = PodHistory(
                     meta.name, meta.creation_timestamp.timestamp() if meta.creation_timestamp else now,
-                    dict(meta.labels or {}), dict(meta.annotations or {}), node_selector=dict(spec.node_selector or {}))
+                    dict(meta.labels or {}), dict(meta.annotations or {}), node_selector=dict(spec.node_selector or {}),
+                    preexisting=preexisting)
             hist.node = spec.node_name or hist.node
             phase = status.phase if status else None
             if phase and hist.phase != phase:
@@ -125,15 +127,16 @@ class PodRecorder:
                 hist.deleted = True
             running: dict[str, int] = {}
             for other in self.pods.values():
-                if other.phase == "Running" and not other.deleted and other.task:
+                if other.phase == "Running" and not other.deleted and other.task and not other.preexisting:
                     running[other.task] = running.get(other.task, 0) + 1
             for task, count in running.items():
                 self.max_running[task] = max(self.max_running.get(task, 0), count)
 
     # -- reading ---------------------------------------------------------------------------------
     def snapshot(self) -> list[PodHistory]:
+        """The pods created while recording (pods already there when it began are left out)."""
         with self._lock:
-            return list(self.pods.values())
+            return [p for p in self.pods.values() if not p.preexisting]
 
     def for_task(self, task: str) -> list[PodHistory]:
         return sorted((p for p in self.snapshot() if p.task == task), key=lambda p: p.created)

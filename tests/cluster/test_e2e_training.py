@@ -131,9 +131,6 @@ def test_fully_cached_resubmit_runs_only_the_exit_notification(training_tenant, 
     assert [r.json["status"] for r in platform.webhook.wait_for(1, timeout=30)] == ["succeeded"]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: on the real controller the re-submit still created a Workflow "
-                   "with 2 pods (add-all and one more); submit-time resolution of the dynamic fan-out's fan-in does "
-                   "not yet match the pods' cache key. Unit-tested for a literal loop in test_launcher_loops.py")
 def test_fully_cached_resubmit_without_exit_handler_creates_no_workflow_and_no_pod(platform, tmp_path):
     """A pipeline with a dynamic fan-out, a literal loop and a false condition: once it has run, a
     re-submit creates nothing at all (resolved before submitting, loops item by item)."""
