@@ -264,6 +264,7 @@ def open_tenant(platform: Platform, tmp: Path, **profile_extra: Any) -> Iterator
             core.create_namespaced_secret(namespace, client.V1Secret(
                 metadata=client.V1ObjectMeta(name=name), string_data=data))
         profile = tenant_profile(platform, namespace, db_url, f"s3://{bucket}/artifacts", **profile_extra)
+        tmp.mkdir(parents=True, exist_ok=True)
         path = tmp / "profile.json"
         path.write_text(json.dumps(profile))
         path.chmod(0o600)
