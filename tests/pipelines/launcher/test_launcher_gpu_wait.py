@@ -1,7 +1,7 @@
 """``--watch`` on a pod that no node can host for lack of GPUs: a clear line, then a bounded wait.
 
-The node messages are the ones the real Argo v4.0.5 controller wrote on the test cluster
-(``tests/cluster/test_e2e_placement.py`` runs the same thing end to end).
+The node messages are shaped like the scheduler's reason that Argo v4.0.5 copies into a pending
+node (``tests/cluster/test_e2e_placement.py`` checks the same line end to end on the real controller).
 """
 
 from __future__ import annotations
