@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ARTIFACT_SCHEMES = ("s3://", "gs://", "file://")
+_DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 METADATA_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite://")
 
 
@@ -59,6 +61,10 @@ class Profile(BaseModel):
     pushgateway_url: str | None = None
     # Where `conveyor image build --push` sends task images and where the compiler names them from.
     image_registry: str | None = None
+    # A Secret in `namespace` whose keys every task pod gets as environment variables (envFrom), for
+    # what a workload identity does not cover: e.g. an S3-compatible store's endpoint and keys
+    # (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, ...) or CONVEYOR_NOTIFY_WEBHOOK. Only the name is here.
+    pod_env_secret: str | None = None
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 
     @field_validator("artifact_root")
@@ -75,6 +81,14 @@ class Profile(BaseModel):
         if not raw.startswith(METADATA_SCHEMES):
             scheme = raw.split("://", 1)[0] if "://" in raw else "(none)"
             raise ValueError(f"metadata_url scheme {scheme!r} is not one of {', '.join(METADATA_SCHEMES)}")
+        return value
+
+    @field_validator("pod_env_secret")
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_SUBDOMAIN.match(value):
+            raise ValueError(f"pod_env_secret {value!r} is not a Kubernetes Secret name (lowercase letters, digits, "
+                             "'-' and '.', starting and ending with a letter or digit, at most 253 characters)")
         return value
 
     @field_validator("gpu_pools")

@@ -5,14 +5,14 @@ pods use the locally built argoexec image (``argo_build``), which the node must 
 imported (``ctr -n k8s.io images import``), hence pull policy ``Never``. The executor's only API
 need is creating and patching ``workflowtaskresults`` in the run namespace (emissary executor).
 
-Status: written against the v4.0.5 manifests and flags; the k8s harness that starts the API
-server lands separately, so ``install``/``start_controller`` have not yet run against a live one.
+The e2e fixture (``tests/cluster/platform.py``) runs all of this against the harness's live API server.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,29 +50,86 @@ def crd_documents(build: ArgoBuild) -> list[dict]:
     return docs
 
 
-def install(kubeconfig: Path, build: ArgoBuild, namespace: str, service_account: str) -> None:
-    """Create (or keep) the CRDs, the namespace and the executor RBAC."""
-    from kubernetes import client, config, utils
+def _create(api, doc: dict) -> None:
+    """Create one object; an existing one (409) is kept, so a reused cluster installs idempotently."""
+    from kubernetes import utils
+
+    try:
+        utils.create_from_dict(api, doc)
+    except utils.FailToCreateError as exc:
+        if any(getattr(e, "status", None) != 409 for e in exc.api_exceptions):
+            raise
+
+
+def install_crds(api, build: ArgoBuild, timeout: float = 60.0) -> None:
+    """Create (or keep) Argo's CRDs and wait until the API server serves them (``Established``)."""
+    from kubernetes import client
+
+    docs = crd_documents(build)
+    for doc in docs:
+        _create(api, doc)
+    ext = client.ApiextensionsV1Api(api)
+    deadline = time.monotonic() + timeout
+    for doc in docs:
+        name = doc["metadata"]["name"]
+        while True:
+            conditions = ext.read_custom_resource_definition(name).status.conditions or []
+            if any(c.type == "Established" and c.status == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"CRD {name} not Established after {timeout:.0f}s: {conditions}")
+            time.sleep(0.2)
+
+
+def install_namespace(api, namespace: str, service_account: str) -> None:
+    """The namespace (kept if it exists), the run service account and its executor RBAC."""
+    from kubernetes import client
     from kubernetes.client.rest import ApiException
 
-    api = config.new_client_from_config(str(kubeconfig))
     try:
         client.CoreV1Api(api).create_namespace({"metadata": {"name": namespace}})
     except ApiException as exc:
         if exc.status != 409:
             raise
-    for doc in [*crd_documents(build), *executor_rbac(namespace, service_account)]:
-        try:
-            utils.create_from_dict(api, doc)
-        except utils.FailToCreateError as exc:
-            if any(getattr(e, "status", None) != 409 for e in exc.api_exceptions):
-                raise
+    for doc in executor_rbac(namespace, service_account):
+        _create(api, doc)
+
+
+def install(kubeconfig: Path, build: ArgoBuild, namespace: str, service_account: str) -> None:
+    """CRDs plus one run namespace with its executor RBAC."""
+    from kubernetes import config
+
+    api = config.new_client_from_config(str(kubeconfig))
+    try:
+        install_crds(api, build)
+        install_namespace(api, namespace, service_account)
+    finally:
+        api.close()
+
+
+def install_controller_config(api, namespace: str) -> None:
+    """The controller's ConfigMap (``workflow-controller-configmap``). v4.0.5 exits at start when it is
+    missing ("Failed to register watch for controller config map"); the defaults suit the harness."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core = client.CoreV1Api(api)
+    try:
+        core.create_namespace({"metadata": {"name": namespace}})
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+    _create(api, {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "workflow-controller-configmap", "namespace": namespace}, "data": {}})
 
 
 @dataclass
 class Controller:
     process: subprocess.Popen
     log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self) -> None:
         self.process.terminate()
@@ -83,12 +140,18 @@ class Controller:
             self.process.wait()
 
 
-def start_controller(kubeconfig: Path, build: ArgoBuild, namespace: str, log: Path) -> Controller:
-    """``workflow-controller`` out-of-cluster, namespaced to ``namespace``, executor image pinned."""
+def start_controller(kubeconfig: Path, build: ArgoBuild, namespace: str, log: Path,
+                     namespaced: bool = True) -> Controller:
+    """``workflow-controller`` out-of-cluster with the executor image pinned (pull policy Never).
+
+    ``namespace`` is where it reads its (optional) ConfigMap; ``namespaced`` limits it to that
+    namespace, otherwise it manages Workflows in every namespace (the e2e tests use one per test)."""
     env = {**os.environ, "LEADER_ELECTION_DISABLE": "true", "KUBECONFIG": str(kubeconfig)}
-    argv = [str(build.controller), "--kubeconfig", str(kubeconfig), "--namespace", namespace, "--namespaced",
-            "--managed-namespace", namespace, "--executor-image", pins.ARGOEXEC_IMAGE,
-            "--executor-image-pull-policy", "Never"]
+    argv = [str(build.controller), "--kubeconfig", str(kubeconfig), "--namespace", namespace,
+            "--executor-image", pins.ARGOEXEC_IMAGE, "--executor-image-pull-policy", "Never"]
+    if namespaced:
+        argv += ["--namespaced", "--managed-namespace", namespace]
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = log.open("w")
-    return Controller(subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env), log)
+    return Controller(subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                                       start_new_session=True), log)

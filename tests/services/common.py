@@ -240,15 +240,16 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
 
 
 @contextlib.contextmanager
-def serve_in_thread(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[str]:
-    """An in-process HTTP server on a free loopback port (the OS picks it, so no race); yields its
-    base URL and shuts it down afterwards. For servers whose behaviour the tests script."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], name: str, host: str = "127.0.0.1") -> Iterator[str]:
+    """An in-process HTTP server on a free port of ``host`` (loopback unless told otherwise; the OS
+    picks the port, so no race); yields its base URL and shuts it down afterwards. For servers whose
+    behaviour the tests script."""
+    server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -177,7 +177,9 @@ class _LogAdapter:
         return self._server.log_tail(lines)
 
 
-def _start_binaries(workdir: Path) -> PostgresServer:
+def _start_binaries(workdir: Path, host: str = "127.0.0.1", allow_cidr: str | None = None) -> PostgresServer:
+    """Postgres on ``host``; ``allow_cidr`` adds a scram ``host`` rule to pg_hba.conf so clients from
+    that network (e.g. the test cluster's pods, through the bridge gateway) may connect."""
     bindir = _pg_bindir()
     if bindir is None:
         common.find_binary("initdb", "postgresql")  # installs only when allowed
@@ -204,7 +206,7 @@ def _start_binaries(workdir: Path) -> PostgresServer:
     if as_user:
         shutil.chown(pwfile, user=PG_USER_OS)
     server = PostgresServer(
-        host="127.0.0.1", port=0, user=DB_USER, password=password, dbname=DB_NAME,
+        host=host, port=0, user=DB_USER, password=password, dbname=DB_NAME,
         log_path=log_path, _bindir=bindir, _datadir=datadir, _as_user=as_user,
     )
     initdb = [
@@ -218,6 +220,9 @@ def _start_binaries(workdir: Path) -> PostgresServer:
     # cluster, and a clean restart (what the reliability suite does) still checkpoints.
     with open(datadir / "postgresql.conf", "a") as conf:
         conf.write("\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n")
+    if allow_cidr:
+        with open(datadir / "pg_hba.conf", "a") as hba:
+            hba.write(f"\nhost all all {allow_cidr} scram-sha-256\n")
 
     error = ""
     for _ in range(3):  # the free port can be taken between picking and binding

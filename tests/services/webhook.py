@@ -76,7 +76,7 @@ class WebhookReceiver:
 
     @property
     def host(self) -> str:
-        return "127.0.0.1"
+        return self.base_url.split("://", 1)[1].rsplit(":", 1)[0]
 
     @property
     def port(self) -> int:

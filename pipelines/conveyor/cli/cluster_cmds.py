@@ -100,22 +100,29 @@ def submit_cmd(
     max_cache_staleness: Annotated[float | None, typer.Option("--max-cache-staleness",
                                                              help="Ignore cache entries older than this many seconds.")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Stop watching after this many seconds.")] = None,
+    max_pending: Annotated[float, typer.Option("--max-pending", help="With --watch: stop (exit 1) when a task's pod "
+                                               "has waited this many seconds for GPU capacity no node has.")] = 600.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a pipeline to Argo on the stack; fully cached runs create no Workflow at all."""
     positive_seconds("--max-cache-staleness", max_cache_staleness)
     positive_seconds("--timeout", timeout)
+    positive_seconds("--max-pending", max_pending)
     from conveyor.launcher import core_v1, submit
 
     prof = _profile(profile, stack)
     spec, bound = _load(target, param)
     result = submit(spec, bound, prof, watch=watch, use_cache=not no_cache, max_cache_staleness_s=max_cache_staleness,
-                    core=core_v1(prof) if watch and logs else None, timeout_s=timeout,
+                    core=core_v1(prof) if watch and logs else None, timeout_s=timeout, max_pending_s=max_pending,
                     on_event=None if as_json else _print_event, on_log=_print_log if logs and not as_json else None)
     data = result.to_dict()
     if as_json:
         render.print_json(data)
-    elif result.status == "running":
+    elif result.status == "pending":
+        render.console.print(f"[yellow]{result.error}[/]", highlight=False)
+        render.console.print(f"stopped watching Workflow [bold]{result.workflow}[/] (--max-pending {max_pending:g}); "
+                             f"it stays queued: `kubectl -n {prof.namespace} delete workflow {result.workflow}` "
+                             "cancels it")
         if data["tasks"]:
             render.console.print(render.task_table(data["tasks"], title=f"run {result.run_id}"))
         render.console.print(f"submitted Workflow [bold]{result.workflow}[/] in namespace {prof.namespace} "
@@ -124,7 +131,7 @@ def submit_cmd(
         render.run_summary(data)
         if result.workflow is None:
             render.console.print("[cyan]no Workflow was created[/]")
-    if result.status == "failed":
+    if result.status in ("failed", "pending"):
         raise typer.Exit(EXIT_FAILED_RUN)
 
 

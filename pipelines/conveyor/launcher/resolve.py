@@ -8,7 +8,10 @@ key from the same function the pod and the scheduler use (``conveyor.runtime.pro
 whose artifacts still verify is *cached*, and its outputs feed the keys downstream. A condition
 that is already decidable and false makes its tasks *skipped*. Everything else (loop bodies,
 uncached tasks and what depends on them) is left for the cluster, where each pod checks the
-cache again.
+cache again. A task in one ParallelFor whose items are already known (a literal list, a
+pipeline argument, a cached output) resolves per item, like the local scheduler's iterations
+``task[0]``, ``task[1]``...: when every item is a verified hit the loop is cached as a whole and its
+``Collected`` outputs (in item order) feed the keys downstream.
 
 When every task resolves, no Workflow is needed at all. Exit tasks resolve last, with the
 final status a fully cached run has locally (SUCCEEDED), so they hit the same cache entries.
@@ -19,10 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conveyor.ir.graph import all_exit_tasks, enclosing_loops
+from conveyor.ir.graph import all_exit_tasks, enclosing_loops, task_groups
 from conveyor.ir.placeholders import join_parts
-from conveyor.ir.spec import PipelineSpec
-from conveyor.ir.values import Collected, Concat, Constant, PipelineParam, TaskFinalStatus, TaskOutput
+from conveyor.ir.spec import ConditionGroup, PipelineSpec
+from conveyor.ir.values import (
+    Collected,
+    Concat,
+    Constant,
+    LoopItem,
+    PipelineParam,
+    TaskFinalStatus,
+    TaskOutput,
+)
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
 from conveyor.runtime.protocol.keys import task_key
@@ -41,10 +52,14 @@ class Resolution:
     cached: dict[str, CacheEntry] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # task -> reason
+    # Tasks inside a loop whose every item hit: task -> [(instance id, key, entry)] in item order.
+    # Never injected into a partial Workflow (the compiler cannot drop one iteration); when the
+    # run is not complete the loop runs again and its pods find these same entries.
+    loops: dict[str, list[tuple[str, str, CacheEntry]]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
-        return len(self.cached) + len(self.skipped) == len(self.spec.tasks)
+        return len(self.cached) + len(self.loops) + len(self.skipped) == len(self.spec.tasks)
 
     def injected(self) -> dict[str, dict[str, str]]:
         """CompileOptions.cached: each cached task's outputs in the text forms the pods read."""
@@ -72,15 +87,30 @@ class _Resolver:
         self.max_staleness_s, self.run_id = max_staleness_s, run_id
         self.rules = Rules(spec)
         self.result = Resolution(spec)
+        self.items: dict[str, Any] = {}  # loop id -> the item being resolved
+
+    def _loop_outputs(self, task: str, output: str) -> list[Any]:
+        out = []
+        for _, _, entry in self.result.loops[task]:
+            outputs = entry.outputs
+            out.append(outputs.get("artifacts", {}).get(output, outputs.get("parameters", {}).get(output)))
+        return out
 
     def _known(self, task: str) -> bool:
-        return task in self.result.cached or task in self.result.skipped
+        return task in self.result.cached or task in self.result.loops or task in self.result.skipped
 
     def resolve(self, arg: Any) -> Any:
         if isinstance(arg, Constant):
             return arg.value
         if isinstance(arg, PipelineParam):
             return self.arguments[arg.name]
+        if isinstance(arg, LoopItem):
+            if arg.loop_id not in self.items:
+                raise NotReady(arg.loop_id)
+            item = self.items[arg.loop_id]
+            return item[arg.field] if arg.field else item
+        if isinstance(arg, Collected) and arg.task in self.result.loops:
+            return self._loop_outputs(arg.task, arg.output)
         if isinstance(arg, TaskOutput | Collected):
             if arg.task in self.result.skipped:
                 raise Unavailable(arg.task, "skipped")
@@ -92,34 +122,63 @@ class _Resolver:
             return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
         if isinstance(arg, Concat):
             return join_parts([self.resolve(part) for part in arg.parts])
-        raise NotReady(repr(arg))  # loop items: only inside loops, which run on the cluster
+        raise NotReady(repr(arg))
 
     def after_status(self, task: str) -> str | None:
         if task in self.result.skipped:
             return "skipped"
-        return None if task in self.result.cached else "wait"
+        return None if task in self.result.cached or task in self.result.loops else "wait"
 
     def member_pending(self, member: str) -> bool:
         return not self._known(member)
 
     def decide(self, task: str) -> None:
-        if enclosing_loops(self.spec, task):
+        loops = enclosing_loops(self.spec, task)
+        if loops:
+            if len(loops) == 1:
+                self.decide_loop(task, loops[0])
             return
+        found = self.lookup(task)
+        if found is not None:
+            self.result.keys[task], self.result.cached[task] = found
+
+    def decide_loop(self, task: str, loop_id: str) -> None:
+        """Every item of the (single, known) loop must hit; conditions inside loops stay on the cluster."""
+        if any(isinstance(self.spec.groups[g], ConditionGroup) for g in task_groups(self.spec, task)):
+            return
+        try:
+            items = self.resolve(self.spec.groups[loop_id].items)
+        except (NotReady, Unavailable, KeyError):
+            return
+        if not isinstance(items, list) or not items:
+            return
+        hits = []
+        try:
+            for index, item in enumerate(items):
+                self.items[loop_id] = item
+                found = self.lookup(task)
+                if found is None or task in self.result.skipped:
+                    self.result.skipped.pop(task, None)
+                    return
+                hits.append((f"{task}[{index}]", *found))
+        finally:
+            self.items.pop(loop_id, None)
+        self.result.loops[task] = hits
+
+    def lookup(self, task: str) -> tuple[str, CacheEntry] | None:
+        """(key, verified entry) of ``task`` with the values known now; None: not (yet) decidable or a miss."""
         verdict, reason = self.rules.readiness(task, self)
         if verdict == "skip":
             self.result.skipped[task] = reason or "skipped"
-            return
+            return None
         if verdict != "run":  # wait: not decidable before submit; fail: the cluster reports it
-            return
+            return None
         params, arts = self.rules.inputs(task, self)
         if len(params) + len(arts) < len(self.spec.tasks[task].arguments):
-            return  # an input left to its default (ignore_upstream_failure): the cluster decides
+            return None  # an input left to its default (ignore_upstream_failure): the cluster decides
         key = task_key(self.spec, task, params, arts)
         entry = None if key is None else verified(self.store, self.artifacts, key, None, self.max_staleness_s)
-        if entry is None:
-            return
-        self.result.cached[task] = entry
-        self.result.keys[task] = key
+        return None if entry is None else (key, entry)
 
 
 def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: MetadataStore, artifacts: ArtifactStore,
@@ -135,7 +194,7 @@ def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: Metadat
     for task in order:
         if task not in exit_tasks:
             resolver.decide(task)
-    members_done = all(t in resolver.result.cached or t in resolver.result.skipped for t in order if t not in exit_tasks)
+    members_done = all(resolver._known(t) for t in order if t not in exit_tasks)
     if members_done:  # the final status is known: SUCCEEDED, as for a fully cached local run
         for task in order:
             if task in exit_tasks:

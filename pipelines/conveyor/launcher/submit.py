@@ -39,7 +39,9 @@ class ClusterRun:
 
     run_id: str
     pipeline: str
-    status: str  # succeeded | failed | running (submitted without --watch, or the watch timed out)
+    # succeeded | failed | running (submitted without --watch, or the watch timed out) | pending (the
+    # watch gave up on a pod waiting for GPU capacity: ``error`` says which task and why)
+    status: str
     tasks: list[dict[str, Any]]
     outputs: dict[str, Any]
     duration_s: float
@@ -79,6 +81,10 @@ def task_summaries(store: MetadataStore, run_id: str, saved_usd: dict[str, float
 def _record_resolution(store: MetadataStore, run_id: str, resolution: Resolution) -> None:
     for task, entry in resolution.cached.items():
         mark_cached(store, run_id, task, task, resolution.keys[task], entry)
+    if resolution.complete:  # a partial run re-runs its loops (pods find the same entries and record them)
+        for task, hits in resolution.loops.items():
+            for instance, key, entry in hits:
+                mark_cached(store, run_id, instance, task, key, entry)
     for task, reason in resolution.skipped.items():
         store.upsert_task(run_id, task, task_name=task, status="skipped", error=reason)
 
@@ -97,11 +103,14 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profil
            labels: dict[str, str] | None = None, embed_spec: bool = False,
            on_event: Callable[[NodeEvent], None] | None = None,
            on_log: Callable[[NodeEvent, str], None] | None = None, poll_s: float = 2.0,
-           timeout_s: float | None = None, store: MetadataStore | None = None, artifacts: Any = None,
+           timeout_s: float | None = None, max_pending_s: float | None = None,
+           store: MetadataStore | None = None, artifacts: Any = None,
            sleep: Callable[[float], None] = time.sleep) -> ClusterRun:
     """Run ``spec`` on the profile's cluster; see the module docstring. ``client`` is a
     ``CustomObjectsApi`` (built from the profile's kubeconfig when None), ``core`` a ``CoreV1Api``
-    for pod logs while watching."""
+    for pod logs while watching. ``max_pending_s`` bounds how long the watch waits on a pod that no
+    node can host for lack of GPUs: the result is then ``pending`` with the scheduler's reason (the
+    Workflow stays queued, e.g. for an autoscaler)."""
     started = time.time()
     validate(spec)
     spec = spec.portable()  # what the cluster sees and records: no laptop paths
@@ -149,9 +158,12 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profil
         name = (as_workflow(created, f"creating Workflow {namespace}/{name}").metadata.name if created else None) or name
         status, error = "running", None
         if watch:
-            workflow = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
-                               timeout_s=timeout_s, sleep=sleep).run()
+            watcher = Watcher(client, namespace, name, core=core, on_event=on_event, on_log=on_log, poll_s=poll_s,
+                              timeout_s=timeout_s, max_pending_s=max_pending_s, sleep=sleep)
+            workflow = watcher.run()
             status, error = mirror(store, spec, run_id, workflow)
+            if status == "running" and watcher.stalled is not None:
+                status, error = "pending", f"task {watcher.stalled.task}: {watcher.stalled.message}"
         return ClusterRun(run_id, spec.name, status, task_summaries(store, run_id, saved),
                           store.get_run(run_id).outputs, time.time() - started, error, workflow=name)
     finally:
@@ -165,13 +177,17 @@ def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments:
     """The Workflow for what is left: cached outputs injected, named after the run."""
     cached = resolution.injected()
     exit_tasks = set(all_exit_tasks(spec))
-    if cached and all(t in cached or t in exit_tasks for t in spec.tasks):
+    if cached and all(t in cached or t in resolution.loops or t in exit_tasks for t in spec.tasks):
         # Only exit tasks are left, and Argo needs a DAG to attach onExit to: let the last cached task
-        # run again; its pod finds the verified cache entry and only re-emits the outputs.
-        from conveyor.ir.graph import topological_order
+        # run again; its pod finds the verified cache entry and only re-emits the outputs. Loops whose
+        # every item hit drop out whole (nothing left to run reads them).
+        from conveyor.ir.graph import dependencies, topological_order
 
-        last = [t for t in topological_order(spec) if t in cached][-1]
-        cached.pop(last)
+        order = [t for t in topological_order(spec) if t in cached]
+        free = [t for t in order if not dependencies(spec, t) & resolution.loops.keys()]
+        cached.pop((free or order)[-1])
+        if free:
+            cached.update({task: {} for task in resolution.loops})
     base = options or CompileOptions()
     spec_uri = base.spec_uri
     if spec_uri is None and not embed_spec:

@@ -13,6 +13,7 @@ or mistyped field is an attribute error here, not a silent ``None``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,19 @@ from conveyor.stores.metadata.api import MetadataStore
 
 DONE_PHASES = ("Succeeded", "Failed", "Error")
 NODE_DONE = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
+# The scheduler's reason, as Argo copies it into a pending node's message:
+# "Unschedulable: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: ..."
+_INSUFFICIENT_GPU = re.compile(r"Insufficient ([a-z0-9.-]+/gpu)")
+
+
+def gpu_capacity_wait(node: m.NodeStatus) -> str | None:
+    """A clear line when ``node``'s pod waits because no node has the GPUs it asks for, else None."""
+    message = node.message or ""
+    found = _INSUFFICIENT_GPU.search(message)
+    if node.phase != "Pending" or "Unschedulable" not in message or not found:
+        return None
+    return (f"pending on GPU capacity: no node can host its {found.group(1)} request "
+            f"(scheduler: {message.removeprefix('Unschedulable: ').strip()[:300]})")
 
 
 @dataclass(frozen=True)
@@ -93,11 +107,16 @@ class Watcher:
     def __init__(self, client: Any, namespace: str, name: str, *, core: Any = None,
                  on_event: Callable[[NodeEvent], None] | None = None,
                  on_log: Callable[[NodeEvent, str], None] | None = None, poll_s: float = 2.0,
-                 timeout_s: float | None = None, sleep: Callable[[float], None] = time.sleep):
+                 timeout_s: float | None = None, max_pending_s: float | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.client, self.namespace, self.name, self.core = client, namespace, name, core
         self.on_event, self.on_log = on_event or (lambda e: None), on_log
-        self.poll_s, self.timeout_s, self.sleep = poll_s, timeout_s, sleep
-        self.phases: dict[str, str] = {}
+        self.poll_s, self.timeout_s, self.sleep, self.clock = poll_s, timeout_s, sleep, clock
+        # A pod waiting on GPU capacity longer than this ends the watch (the Workflow stays queued).
+        self.max_pending_s = max_pending_s
+        self.phases: dict[str, tuple[str, str | None]] = {}
+        self.gpu_waits: dict[str, float] = {}  # node id -> when it was first seen waiting on GPUs
+        self.stalled: NodeEvent | None = None
 
     def get(self) -> m.Workflow:
         what = f"reading Workflow {self.namespace}/{self.name}"
@@ -125,11 +144,17 @@ class Watcher:
             if node.type not in ("Pod", "Skipped"):
                 continue
             phase = node.phase or "Pending"
-            if self.phases.get(node_id) == phase:
+            gpu_wait = gpu_capacity_wait(node)
+            if gpu_wait is None:
+                self.gpu_waits.pop(node_id, None)
+            else:
+                self.gpu_waits.setdefault(node_id, self.clock())
+            message = gpu_wait or node.message
+            if self.phases.get(node_id) == (phase, message):
                 continue
-            self.phases[node_id] = phase
+            self.phases[node_id] = (phase, message)
             display = node.display_name if node.display_name is not None else node_id
-            event = NodeEvent(node_task(node, dag_tasks) or display, display, phase, node.message)
+            event = NodeEvent(node_task(node, dag_tasks) or display, display, phase, message)
             self.on_event(event)
             if phase in NODE_DONE and node.type == "Pod":
                 finished.append((node_id, event))
@@ -151,9 +176,26 @@ class Watcher:
             self._report(workflow)
             if phase_of(workflow) in DONE_PHASES:
                 return workflow
+            if self._stalled_on_gpus(workflow):
+                return workflow
             if deadline is not None and time.monotonic() >= deadline:
                 return workflow
             self.sleep(self.poll_s)
+
+
+    def _stalled_on_gpus(self, workflow: m.Workflow) -> bool:
+        if self.max_pending_s is None:
+            return False
+        nodes = nodes_of(workflow)
+        for node_id, since in self.gpu_waits.items():
+            if self.clock() - since >= self.max_pending_s and node_id in nodes:
+                node = nodes[node_id]
+                waited = f"{self.clock() - since:.0f}s"
+                display = node.display_name if node.display_name is not None else node_id
+                self.stalled = NodeEvent(node_task(node, dag_task_names(workflow)) or display, display, "Pending",
+                                         f"{gpu_capacity_wait(node)}; waited {waited}")
+                return True
+        return False
 
 
 def mirror(store: MetadataStore, spec: PipelineSpec, run_id: str,

@@ -62,6 +62,7 @@ def notify(
         or status.pipeline_job_resource_name
         or "pipeline",
         status=status.state,
+        failed_task=(status.pipeline_task_name or None) if status.state != "SUCCEEDED" else None,
         error=status.error_message,
         message=message or None,
     )

@@ -82,13 +82,21 @@ def test_partially_cached_run_submits_only_the_rest(profile, options, argo_schem
         compile_workflow(spec, profile, replace(options, cached={"make-data": {}}))
 
 
-def test_cached_task_inside_a_loop_is_refused(profile, options):
-    with pytest.raises(CompileError, match="inside ParallelFor"):
+def test_cached_task_inside_a_loop_is_refused_while_a_task_left_reads_it(profile, options):
+    with pytest.raises(CompileError, match="cached task 'train' is inside ParallelFor .* 'pick-best' still reads it"):
         compile_workflow(
             FEATURES["parallel_for"].pipeline_spec,
             profile,
-            replace(options, cached={"shout": {"Output": "A"}}),
+            replace(options, cached={"train": {"Output": "0.5"}}),
         )
+
+
+def test_a_cached_loop_nothing_reads_drops_out_whole(profile, options):
+    """What a re-submit whose loop resolved item by item needs (conveyor.launcher.resolve)."""
+    manifest = compile_workflow(FEATURES["parallel_for"].pipeline_spec, profile,
+                                replace(options, cached={"shout": {}}))
+    assert "shout" not in {t["name"] for t in manifest["spec"]["templates"] if "container" in t}
+    assert "train" in {t["name"] for t in manifest["spec"]["templates"] if "container" in t}
 
 
 def test_unknown_accelerator_names_the_pools(profile, options):

@@ -75,6 +75,21 @@ def test_argo_final_status_becomes_the_local_one():
     assert "exit code 3" in bad["error_message"]
 
 
+def test_the_failed_task_is_the_first_failure_that_ran_a_pod():
+    """On the real Argo v4.0.5 controller {{workflow.failures}} listed the workflow's own DAG node first
+    (its displayName is the workflow's name), so the report named the workflow instead of the task.
+    The entries here have the fields of Argo's failures list; only pod nodes carry a podName."""
+    failures = json.dumps([
+        {"displayName": "e2e-exit-handler-20261202-135543-b21476", "message": "child failed", "templateName": "main",
+         "phase": "Failed", "podName": "", "finishedAt": "2026-12-02T13:56:01Z"},
+        {"displayName": "maybe-fail", "message": "Error (exit code 4)", "templateName": "maybe-fail",
+         "phase": "Failed", "podName": "e2e-exit-handler-20261202-135543-b21476-maybe-fail-1", "finishedAt": ""}])
+    status = json.dumps({"state": "Failed"})
+    bad = _resolver(pp.exit_pipeline, "announce", {"status": status}, failures).resolve()[0]["status"]
+    assert bad["pipeline_task_name"] == "maybe-fail"
+    assert bad["error_message"] == "task maybe-fail: Error (exit code 4)"
+
+
 def test_typed_inputs_follow_local_resolution():
     resolver = _resolver(pp.sleep_pipeline, "sleepy", {"seconds": "2"})
     assert resolver.resolve()[0] == {"seconds": 2.0}  # a float pipeline parameter stays a float

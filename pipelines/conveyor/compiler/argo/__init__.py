@@ -25,7 +25,8 @@ Mapping
   selectors and tolerations; a spot pool gets a ``podSpecPatch`` keyed on ``{{retries}}`` that moves
   retries to the pool's on-demand fallback;
 * env ``secret:NAME/KEY`` values and ``options.secret_env`` -> ``secretKeyRef``; the metadata URL
-  always comes from a Secret; service account, podGC, TTL and labels (run id, pipeline, task).
+  always comes from a Secret; the profile's ``pod_env_secret`` -> ``envFrom`` on every pod (storage
+  endpoint/keys where there is no workload identity); service account, podGC, TTL and labels.
 
 Runtime argv contract (``conveyor.runtime.pod``)
 ------------------------------------------------

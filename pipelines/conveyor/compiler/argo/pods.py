@@ -66,6 +66,7 @@ class PodContext:
     spec_ref: str
     run_id: str
     env: tuple[m.EnvVar, ...]
+    env_from: tuple[m.EnvFromSource, ...]  # the profile's pod_env_secret, on every pod
     image: str | None  # the pipeline's task image; components with a base_image run their own
 
 
@@ -231,6 +232,7 @@ def container_template(
             command=command,
             args=args,
             env=env or None,
+            env_from=list(ctx.env_from) or None,
             resources=resources(task, placement),
             volume_mounts=mounts or None,
         ),

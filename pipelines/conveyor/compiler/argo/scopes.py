@@ -268,7 +268,11 @@ def loop_items_mode(spec: PipelineSpec, group: ParallelForGroup, max_inline: int
 
     Literal lists: a contiguous integer range iterates ``withSequence``; a small
     list goes inline; a big one iterates indices (``index``) unless a condition
-    needs the item value itself (Argo must see it to evaluate ``when``).
+    needs the item value itself (Argo must see it to evaluate ``when``). A list
+    holding a float also iterates indices: Argo re-serialises ``withItems`` through
+    Go's JSON, where ``5.0`` comes back as ``5``; the pod would get an int and compute
+    another cache key than a laptop run (on the real v4.0.5 controller, the training
+    example's HPO loop missed the laptop run's cache entries this way).
     """
     if not isinstance(group.items, Constant):
         return "param"
@@ -279,9 +283,21 @@ def loop_items_mode(spec: PipelineSpec, group: ParallelForGroup, max_inline: int
         )
     if items and all(type(v) is int for v in items) and items == list(range(items[0], items[0] + len(items))):
         return "sequence"
-    if len(json.dumps(items)) <= max_inline or _condition_reads_loop(spec, group.id):
+    if _condition_reads_loop(spec, group.id):
+        return "inline"
+    if len(json.dumps(items)) <= max_inline and not _has_float(items):
         return "inline"
     return "index"
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def _condition_reads_loop(spec: PipelineSpec, loop_id: str) -> bool:

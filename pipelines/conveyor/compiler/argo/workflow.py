@@ -82,7 +82,8 @@ class _Builder:
             for gid, g in spec.groups.items()
             if isinstance(g, ParallelForGroup)
         }
-        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._image())
+        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._env_from(),
+                               self._image())
 
     # -- environment -----------------------------------------------------------------------------
     def _image(self) -> str | None:
@@ -99,6 +100,10 @@ class _Builder:
             return task_image(self.spec, getattr(self.profile, "image_registry", None))
         except ImageConfigError as exc:
             raise CompileError(str(exc)) from None
+
+    def _env_from(self) -> tuple[m.EnvFromSource, ...]:
+        secret = getattr(self.profile, "pod_env_secret", None)
+        return (m.EnvFromSource(secret_ref=m.SecretEnvSource(name=secret)),) if secret else ()
 
     def _spec_ref(self) -> str:
         return self.options.spec_uri or f"env:{SPEC_ENV}"
@@ -211,10 +216,12 @@ class _Builder:
             live.update(self.sc.chain_of_task(name))
         for name in self.cached:
             loops = [g for g in self.sc.chain_of_task(name) if self.sc.is_loop(g)]
-            if loops:
+            readers = [t for t in self.spec.tasks if t not in self.cached and t not in self.sc.exit_tasks
+                       and name in dependencies(self.spec, t)]
+            if loops and readers:  # a whole cached loop that nothing left reads simply drops out
                 raise CompileError(
-                    f"pipeline {self.spec.name!r}: cached task {name!r} is inside ParallelFor {loops[0]!r}; "
-                    "only tasks outside loops can be injected from the cache"
+                    f"pipeline {self.spec.name!r}: cached task {name!r} is inside ParallelFor {loops[0]!r} and "
+                    f"{readers[0]!r} still reads it; only tasks outside loops can be injected from the cache"
                 )
         return [
             g for g in self.spec.groups if g in live and not isinstance(self.spec.groups[g], ExitHandlerGroup)

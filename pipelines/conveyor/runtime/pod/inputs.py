@@ -167,7 +167,10 @@ class InputResolver:
         if state == "SUCCEEDED":
             return status
         failures = parse_json_leniently(self.args.workflow_failures)
-        first = failures[0] if isinstance(failures, list) and failures and isinstance(failures[0], dict) else {}
+        failures = [f for f in failures if isinstance(f, dict)] if isinstance(failures, list) else []
+        # Argo lists every failed node, the workflow's own DAG node first (displayName = the workflow's
+        # name, no pod): the task that failed is the first node that ran a pod.
+        first = next((f for f in failures if f.get("podName")), failures[0] if failures else {})
         name = str(first.get("displayName") or first.get("templateName") or "")
         status.update(error_code=1, pipeline_task_name=name,
                       error_message=f"task {name}: {first.get('message') or 'failed'}" if first
