@@ -16,12 +16,15 @@ from conveyor.platform.stack_files import StackFileError, load_stack
 ROOT = Path(__file__).resolve().parents[2]
 
 TINY = """
-import pulumi, pulumi_random as random, pulumi_kubernetes as k8s
+import sys
+sys.path.insert(0, ROOT)
+import pulumi, pulumi_kubernetes as k8s
+from components.generated_secret import GeneratedSecret
 c = pulumi.Config()
 class Comp(pulumi.ComponentResource):
     def __init__(self, name, opts=None):
         super().__init__("demo:x:Comp", name, None, opts)
-        self.pw = random.RandomPassword("pw", length=20, opts=pulumi.ResourceOptions(
+        self.pw = GeneratedSecret("pw", length=20, opts=pulumi.ResourceOptions(
             parent=self, protect=True, aliases=[pulumi.Alias(name="old-pw")]))
         self.register_outputs({"pw": self.pw.result})
 x = Comp("c")
@@ -41,14 +44,14 @@ def tiny(tmp_path_factory) -> Path:
     (d / "st" / "Pulumi.dev.yaml").write_text(
         "config:\n  demo:env: dev\n  teams: [{name: a}]\n  token: {secure: v1:AAAA}\n"
     )
-    (d / "__main__.py").write_text(TINY)
+    (d / "__main__.py").write_text(TINY.replace("ROOT", repr(str(ROOT))))
     return d
 
 
 def test_mocks_record_parent_options_and_secrets(tiny):
     rec = run_program(tiny, "dev")
     comp = rec.get("demo:x:Comp", "c")
-    pw = rec.get("random:index/randomPassword:RandomPassword", "pw")
+    pw = rec.get("pulumi-python:dynamic:Resource", "pw")
     assert comp.parent == rec.stack_urn and pw.parent == comp.urn and not comp.custom and pw.custom
     assert pw.options["protect"] is True and pw.options["aliases"][0]["spec"]["name"] == "old-pw"
     assert pw.inputs["length"] == 20 and isinstance(pw.outputs["result"], Secret)

@@ -118,7 +118,7 @@ def mock_outputs(token: str, name: str, inputs: dict[str, Any], project: str = "
         elif key not in state or key == "arn":
             state[key] = value
     state.pop("__provider", None)  # a dynamic resource's pickled provider: not an output
-    if token.startswith("random:") or (token == DYNAMIC and state.get("result", "") is None):
+    if token.startswith("random:") or (token == DYNAMIC and "length" in state and state.get("result") is None):
         length = int(inputs.get("length", 16) or 16)
         state |= {"result": ("m0ck" + name)[:length].ljust(length, "x"), "bcryptHash": "$2a$10$mock"}
     elif token.startswith("kubernetes:") and "metadata" in inputs:
