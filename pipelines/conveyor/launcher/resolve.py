@@ -96,7 +96,7 @@ class _Resolver:
             out.append(outputs.get("artifacts", {}).get(output, outputs.get("parameters", {}).get(output)))
         return out
 
-    def _known(self, task: str) -> bool:
+    def known(self, task: str) -> bool:
         return task in self.result.cached or task in self.result.loops or task in self.result.skipped
 
     def resolve(self, arg: Any) -> Any:
@@ -130,7 +130,7 @@ class _Resolver:
         return None if task in self.result.cached or task in self.result.loops else "wait"
 
     def member_pending(self, member: str) -> bool:
-        return not self._known(member)
+        return not self.known(member)
 
     def decide(self, task: str) -> None:
         loops = enclosing_loops(self.spec, task)
@@ -194,7 +194,7 @@ def resolve_cached(spec: PipelineSpec, arguments: dict[str, Any], store: Metadat
     for task in order:
         if task not in exit_tasks:
             resolver.decide(task)
-    members_done = all(resolver._known(t) for t in order if t not in exit_tasks)
+    members_done = all(resolver.known(t) for t in order if t not in exit_tasks)
     if members_done:  # the final status is known: SUCCEEDED, as for a fully cached local run
         for task in order:
             if task in exit_tasks:
