@@ -43,7 +43,10 @@ def _measure(tenant, target: str, args: list[str], api) -> dict:
         proc = tenant.submit(target, *args, "--watch", "--json", timeout=3600)
         wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"{target} failed: {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+        # The whole output goes to a file: a 200-item run's JSON is far longer than an error line.
+        log = Path(tempfile.gettempdir()) / f"bench-cluster-{tenant.namespace}-{int(time.time())}.log"
+        log.write_text(f"$ {target} {' '.join(args)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}\n")
+        raise RuntimeError(f"{target} failed (exit {proc.returncode}); full output in {log}: {proc.stderr[-1500:]}")
     data = json.loads(proc.stdout)
     print(f"{target} {' '.join(args)}: {wall:.1f} s", file=sys.stderr, flush=True)
     ran = [t for t in data["tasks"] if t["status"] == "succeeded"]

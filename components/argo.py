@@ -22,6 +22,10 @@ from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 
 NAMESPACE = "argo"  # the default of `argo.namespace`
 METADATA_SECRET = "conveyor-metadata"
+# Existing clusters' S3-compatible keys; also the profile's `pod_env_secret` there.
+OBJECT_STORE_SECRET = "conveyor-object-store"
+# The upstream executor image; an air-gapped `sources.argo_workflows.images` entry for it names the mirror.
+EXECUTOR_IMAGE = "quay.io/argoproj/argoexec"
 CONTROLLER_CONFIGMAP = "workflow-controller-configmap"
 ARTIFACT_CONFIGMAP = "artifact-repositories"
 ARTIFACT_KEY = "conveyor"
@@ -33,7 +37,7 @@ EXECUTOR_RULES = [
 ]
 
 
-def controller_config(values: dict[str, Any]) -> dict[str, str]:
+def controller_config(values: dict[str, Any], executor_image: str | None = None) -> dict[str, str]:
     """The `workflow-controller-configmap` data the argo-workflows chart renders from `values`.
 
     Used when Argo is installed from its upstream manifests (air-gapped), so both install paths
@@ -50,6 +54,11 @@ def controller_config(values: dict[str, Any]) -> dict[str, str]:
         "executor": values["executor"],
         "mainContainer": values["mainContainer"],
     }
+    instance = ctl.get("instanceID", {})
+    if instance.get("enabled"):
+        config["instanceID"] = instance["explicitID"]
+    if executor_image:  # the chart's executor.image {registry, repository, tag}, as one reference
+        config["executor"] = {**values["executor"], "image": executor_image}
     return {k: yaml.safe_dump(v, sort_keys=True) if isinstance(v, dict) else str(v) for k, v in config.items()}
 
 
@@ -69,8 +78,8 @@ def artifact_repository(cfg: StackConfig, store: Any, bucket: str, endpoint: str
     else:
         host = (endpoint or "").split("://")[-1]
         s3 |= {"endpoint": host, "insecure": (endpoint or "").startswith("http://"),
-               "accessKeySecret": {"name": "conveyor-object-store", "key": "accessKey"},
-               "secretKeySecret": {"name": "conveyor-object-store", "key": "secretKey"}}  # fmt: skip
+               "accessKeySecret": {"name": OBJECT_STORE_SECRET, "key": "AWS_ACCESS_KEY_ID"},
+               "secretKeySecret": {"name": OBJECT_STORE_SECRET, "key": "AWS_SECRET_ACCESS_KEY"}}  # fmt: skip
     return {"archiveLogs": True, "s3": s3}
 
 
@@ -140,19 +149,24 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 opts=after_teams,
             )
             if store.access_key_id is not None:  # existing cluster: S3-compatible keys, never on clouds
+                # One Secret, two readers: Argo's artifact repository names its keys, and every task
+                # pod gets all of them as environment (the profile's `pod_env_secret`), which is
+                # what boto3 in the runtime reads. The endpoint is not secret: the profile carries it.
                 k8s.core.v1.Secret(
                     f"{name}-object-store-{team.name}",
-                    metadata={"name": "conveyor-object-store", "namespace": tn},
-                    string_data={"accessKey": store.access_key_id, "secretKey": store.secret_access_key},
+                    metadata={"name": OBJECT_STORE_SECRET, "namespace": tn},
+                    string_data={"AWS_ACCESS_KEY_ID": store.access_key_id,
+                                 "AWS_SECRET_ACCESS_KEY": store.secret_access_key},
                     opts=after_teams,
-                )
+                )  # fmt: skip
         values = pulumi.Output.all(repo, db.host).apply(lambda a: self._values(cfg, a[0], a[1], db))
         source = cfg.source("argo_workflows")
         after_db = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[db_secret, *team_namespaces])
         if source is not None and source.manifests:
             # Upstream's manifests: the controller reads the same settings the chart would render.
             k8s.core.v1.ConfigMap(f"{name}-controller-config", metadata={"name": CONTROLLER_CONFIGMAP,
-                                  "namespace": namespace}, data=values.apply(controller_config), opts=in_ns)  # fmt: skip
+                                  "namespace": namespace}, data=values.apply(lambda v: controller_config(v, source.images.get(EXECUTOR_IMAGE))),
+                                  opts=in_ns)  # fmt: skip
         self.release = kx.install(
             f"{name}-workflows", cfg.versions.argo_workflows, source, namespace, values, after_db,
             release_name="argo-workflows", skip=frozenset({("ConfigMap", CONTROLLER_CONFIGMAP)}),
@@ -185,6 +199,8 @@ class ArgoWorkflows(pulumi.ComponentResource):
             "artifactRepository": repo,
             "controller": {
                 "workflowNamespaces": [t.namespace for t in cfg.teams],
+                **({"instanceID": {"enabled": True, "explicitID": cfg.argo.instance_id}} if cfg.argo.instance_id
+                   else {}),  # fmt: skip
                 "parallelism": cfg.argo.parallelism,
                 "namespaceParallelism": cfg.argo.namespace_parallelism,
                 "podSecurityContext": sec["podSecurityContext"],

@@ -147,6 +147,10 @@ class Argo(FrozenModel):
         "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"
     ] = "OnPodSuccess"
     archive_ttl: str = "30d"
+    # Argo's instanceID: set it when the cluster runs another Argo (KFP's, say). This controller then
+    # handles only Workflows labelled with it; the profile's `argo_instance_id` makes submit add it.
+    instance_id: str | None = None
+    _check_instance = field_validator("instance_id")(classmethod(lambda cls, v: v if v is None else dns_label(v)))
 
     @field_validator("auth_mode", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from components.argo import ArgoWorkflows
+from components.argo import OBJECT_STORE_SECRET, ArgoWorkflows
 from components.cluster import Cluster
 from components.config import WORKFLOW_SERVICE_ACCOUNT, StackConfig, type_token
 from components.gpu_pools import GPU_OPERATOR_NAMESPACE, GpuPools
@@ -97,6 +97,10 @@ class Platform(pulumi.ComponentResource):
                 profile["image_registry"] = registry.url
             if store.endpoint is not None:
                 profile["artifact_endpoint"] = store.endpoint
+            if store.access_key_id is not None:  # S3-compatible keys reach the pods through this Secret
+                profile["pod_env_secret"] = OBJECT_STORE_SECRET
+            if cfg.argo.instance_id:
+                profile["argo_instance_id"] = cfg.argo.instance_id
             self.team_profiles[team.name] = profile
         self.profile = self.team_profiles[cfg.primary_team.name]
         self.register_outputs({"profile": self.profile})

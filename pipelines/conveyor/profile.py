@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 ARTIFACT_SCHEMES = ("s3://", "gs://", "file://")
 _DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 METADATA_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite://")
 
 
@@ -65,6 +66,12 @@ class Profile(BaseModel):
     # what a workload identity does not cover: e.g. an S3-compatible store's endpoint and keys
     # (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, ...) or CONVEYOR_NOTIFY_WEBHOOK. Only the name is here.
     pod_env_secret: str | None = None
+    # An S3-compatible store's endpoint (existing clusters; the stack exports it). Not a secret: it
+    # reaches pods as AWS_ENDPOINT_URL_S3 and the client's store as its endpoint.
+    artifact_endpoint: str | None = None
+    # The platform's Argo `instanceID`: a cluster may run several Argo controllers (KFP brings its
+    # own), and each handles only the Workflows labelled with its ID. None: the unlabelled default.
+    argo_instance_id: str | None = None
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 
     @field_validator("artifact_root")
@@ -91,6 +98,14 @@ class Profile(BaseModel):
                              "'-' and '.', starting and ending with a letter or digit, at most 253 characters)")
         return value
 
+    @field_validator("argo_instance_id")
+    @classmethod
+    def _label_value(cls, value: str | None) -> str | None:
+        if value is not None and not _LABEL_VALUE.match(value):
+            raise ValueError(f"argo_instance_id {value!r} is not a Kubernetes label value (letters, digits, '-', "
+                             "'_' and '.', starting and ending with a letter or digit, at most 63 characters)")
+        return value
+
     @field_validator("gpu_pools")
     @classmethod
     def _fallbacks_exist(cls, pools: list[GpuPool]) -> list[GpuPool]:
@@ -99,6 +114,12 @@ class Profile(BaseModel):
             if pool.fallback is not None and pool.fallback not in names:
                 raise ValueError(f"gpu_pools[{pool.name}].fallback {pool.fallback!r} is not a pool; pools: {sorted(names)}")
         return pools
+
+    def artifact_store_options(self) -> dict[str, str]:
+        """Constructor options of the artifact store for `artifact_root` (``open_artifact_store``)."""
+        if self.artifact_endpoint and self.artifact_root.startswith("s3://"):
+            return {"endpoint_url": self.artifact_endpoint}
+        return {}
 
     @property
     def is_local(self) -> bool:

@@ -68,6 +68,10 @@ class ArgoBuild:
         return self.root / "argoexec-oci.tar"
 
     @property
+    def controller_image(self) -> Path:
+        return self.root / "workflow-controller-oci.tar"
+
+    @property
     def complete(self) -> bool:
         return (self.root / ".complete").exists()
 
@@ -160,6 +164,16 @@ def _build(out: ArgoBuild) -> None:
     shutil.rmtree(src)  # 100+ MB of sources; the Go module cache keeps the zip for a rebuild
     (out.root / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     (out.root / ".complete").write_text(out.version + "\n")
+
+
+def controller_image(out: ArgoBuild) -> Path:
+    """The workflow-controller as an OCI archive (written on first use: older caches lack it), for a
+    controller Deployment on the node; the binary is static, so the image is the binary alone."""
+    if not out.controller_image.exists():
+        spec = oci.ImageSpec(pins.CONTROLLER_IMAGE, (oci.ImageFile(out.controller, "/bin/workflow-controller"),),
+                             ("workflow-controller",), user=pins.CONTROLLER_USER)
+        oci.write_archive(spec, out.controller_image)
+    return out.controller_image
 
 
 def _patch_missing_sources(src: Path, log: Path) -> None:

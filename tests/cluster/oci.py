@@ -37,6 +37,9 @@ class ImageSpec:
     # target -> link name, e.g. {"/bin/sh": "/bin/busybox"}
     symlinks: dict[str, str] = field(default_factory=dict)
     env: tuple[str, ...] = ("PATH=/bin:/usr/bin:/sbin:/usr/sbin",)
+    # A numeric user, for workloads whose pods say runAsNonRoot without a runAsUser (the kubelet
+    # refuses to start an image that would run as root then).
+    user: str = ""
 
 
 def _add_dirs(tar: tarfile.TarFile, path: str, seen: set[str]) -> None:
@@ -85,7 +88,8 @@ def write_archive(spec: ImageSpec, out: Path) -> Path:
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Entrypoint": list(spec.entrypoint), "Cmd": list(spec.cmd) or None, "Env": list(spec.env)},
+        "config": {"Entrypoint": list(spec.entrypoint), "Cmd": list(spec.cmd) or None, "Env": list(spec.env),
+                   **({"User": spec.user} if spec.user else {})},
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]},
     }
     tmp = out.with_suffix(".partial")

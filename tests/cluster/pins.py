@@ -118,6 +118,10 @@ ARGO = GoComponent(
 )
 # The executor image the controller is told to use (imported with `ctr -n k8s.io images import`).
 ARGOEXEC_IMAGE = f"conveyor.local/argoexec:{ARGO.version}"
+# The controller as an in-cluster Deployment (the `local` stack's deploy, issue 14); 8737 is the
+# user upstream's image runs as.
+CONTROLLER_IMAGE = f"conveyor.local/workflow-controller:{ARGO.version}"
+CONTROLLER_USER = "8737"
 
 # --- The real Pulumi engine (issue 14), built by pulumi_build.py into the same cache -------------
 # The proxy serves pkg/v3 up to v3.276.0; PyPI here has the Python SDK up to 3.272.0 (pyproject

@@ -42,27 +42,34 @@ def prometheus_operator_crds() -> Path:
     return Path(info["Dir"]) / "example" / "prometheus-operator-crd"
 
 
-def airgap_config(gateway: str) -> dict[str, Any]:
-    """Overrides of the ``local`` stack for this cluster (see the module docstring and docs/deploy.md)."""
+# The platform's own Argo instance: the harness's out-of-cluster controller (the other e2e tests')
+# handles unlabelled Workflows, this one only those labelled with its ID (the profile's).
+INSTANCE_ID = "conveyor-local"
+BUCKET = "conveyor-local-artifacts"
+
+
+def airgap_config(gateway: str, db_port: int, s3_endpoint: str, image_registry: str) -> dict[str, Any]:
+    """Overrides of the ``local`` stack for this cluster (see the module docstring and docs/deploy.md):
+    the e2e platform's Postgres and S3 on the bridge gateway, images imported into the node."""
     argo = argo_manifests()
     return {
         "sources": {
-            # CRDs, controller Deployment, its service account and cluster RBAC. No image can be
-            # pulled here, so the Deployment is created without waiting for its pod.
-            # The harness already has Argo's CRDs (the e2e controller runs out-of-cluster in `argo`),
-            # so this install takes upstream's controller, its account and RBAC into `argo-platform`.
+            # Controller Deployment, its service account and cluster RBAC from upstream's manifests;
+            # its image and the executor's are the locally built ones the node has imported.
+            # The harness already has Argo's CRDs (the e2e controller runs out-of-cluster in `argo`).
             "argo_workflows": {"manifests": [str(argo / "base/workflow-controller"),
                                              str(argo / "cluster-install-no-crds/workflow-controller-rbac")],
-                               "wait": False, "images": {"quay.io/argoproj/workflow-controller":
-                                                         f"quay.io/argoproj/workflow-controller:{pins.ARGO.version}"}},  # fmt: skip
+                               "images": {"quay.io/argoproj/workflow-controller": pins.CONTROLLER_IMAGE,
+                                          "quay.io/argoproj/argoexec": pins.ARGOEXEC_IMAGE}},  # fmt: skip
             # The operator's CRDs only: ServiceMonitors and PrometheusRules become real objects.
             "kube_prometheus_stack": {"manifests": [str(prometheus_operator_crds())]},
             "pushgateway": {"provided": True},
             "gpu_operator": {"provided": True},
         },
-        "object_store": {"mode": "external", "endpoint": f"http://{gateway}:9000", "access_key_id": "conveyor"},
-        "database": {"mode": "external", "host": gateway, "sslmode": "disable"},
-        "argo": {"namespace": ARGO_NAMESPACE},
+        "object_store": {"mode": "external", "endpoint": s3_endpoint, "access_key_id": "conveyor", "bucket": BUCKET},
+        "database": {"mode": "external", "host": gateway, "port": db_port, "sslmode": "disable"},
+        "argo": {"namespace": ARGO_NAMESPACE, "instance_id": INSTANCE_ID},
+        "image_registry": image_registry,
     }
 
 

@@ -8,6 +8,7 @@ They run in file order: the last one tears the stack down and checks nothing is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -17,8 +18,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster import pulumi_build
-from tests.cluster.pulumi_project import ARGO_NAMESPACE, ROOT, STACK, Project, airgap_config
+from components.metadata_db import DB_NAME, DB_USER
+from tests.cluster import argo_build, pins, pulumi_build
+from tests.cluster.platform import REGISTRY, TRAINING, ensure_imported
+from tests.cluster.pulumi_project import (
+    ARGO_NAMESPACE,
+    BUCKET,
+    INSTANCE_ID,
+    ROOT,
+    STACK,
+    Project,
+    airgap_config,
+)
 
 # The first test carries the deploy (~2 min; more on a loaded machine); `make e2e` builds the engine first.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -61,21 +72,44 @@ def _in_the_way(api) -> list[str]:
     return found
 
 
+@contextlib.contextmanager
+def _platform_database(platform):
+    """The role and database the stack's external-database config names, in the e2e Postgres: the
+    controller's workflow archive and the pods' metadata both use them for real."""
+    conn = platform.postgres.connect()
+    conn.autocommit = True
+    password = SECRETS["database_password"]
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{password}'")
+        cur.execute(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
+    try:
+        yield
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            cur.execute(f"DROP ROLE IF EXISTS {DB_USER}")
+        conn.close()
+
+
 @pytest.fixture(scope="module")
-def deployed(cluster, tmp_path_factory):
+def deployed(cluster, platform, tmp_path_factory):
     blocked = _in_the_way(cluster.api)
     if blocked:
         pytest.fail(f"the cluster already has objects this deploy creates: {blocked}", pytrace=False)
     engine = _timed("engine_build_or_cache", pulumi_build.engine)
+    ensure_imported(pins.CONTROLLER_IMAGE, argo_build.controller_image(platform.argo))
+    platform.s3.create_bucket(BUCKET)
     tmp = tmp_path_factory.mktemp("pulumi")
-    project = Project.create(engine, tmp, Path(cluster.kubeconfig), airgap_config(cluster.gateway), SECRETS)
-    try:
-        _timed("up", project.up)
-        yield project
-    finally:
-        if not TIMINGS.get("destroy"):
-            project.run("destroy", "--yes", "--skip-preview", check=False)
-        print(f"\npulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}")
+    overrides = airgap_config(cluster.gateway, platform.postgres.port, platform.s3.endpoint_url, REGISTRY)
+    with _platform_database(platform):
+        project = Project.create(engine, tmp, Path(cluster.kubeconfig), overrides, SECRETS)
+        try:
+            _timed("up", project.up)
+            yield project
+        finally:
+            if not TIMINGS.get("destroy"):
+                project.run("destroy", "--yes", "--skip-preview", check=False)
+            print(f"\npulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}")
 
 
 def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):
@@ -105,22 +139,25 @@ def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):
         return {k: base64.b64decode(v).decode() for k, v in core.read_namespaced_secret(name, ns).data.items()}
 
     url = secret("conveyor-metadata", "ml-team-a")["url"]
-    assert url == f"postgresql://conveyor:{SECRETS['database_password']}@{cluster.gateway}:5432/conveyor?sslmode=disable"
-    assert secret("conveyor-object-store", "ml-team-a") == {"accessKey": "conveyor",
-                                                             "secretKey": SECRETS["object_store_secret_access_key"]}
+    port = deployed.outputs()["profile"]["metadata_url"].rsplit(":", 1)[1].split("/")[0]
+    assert url == f"postgresql://conveyor:{SECRETS['database_password']}@{cluster.gateway}:{port}/conveyor?sslmode=disable"
+    assert secret("conveyor-object-store", "ml-team-a") == {
+        "AWS_ACCESS_KEY_ID": "conveyor", "AWS_SECRET_ACCESS_KEY": SECRETS["object_store_secret_access_key"]}
     assert secret("argo-postgres", ARGO_NAMESPACE)["password"] == SECRETS["database_password"]
     grafana = secret("grafana-admin", "monitoring")["admin-password"]
     assert len(grafana) == 24 and grafana.isalnum()  # GeneratedSecret, created by the dynamic provider
 
     # Argo from its upstream manifests; the controller config is the stack's, not upstream's empty one.
     repo = yaml.safe_load(core.read_namespaced_config_map("artifact-repositories", "ml-team-a").data["conveyor"])
-    assert repo["s3"]["endpoint"] == f"{cluster.gateway}:9000" and repo["s3"]["insecure"] is True
+    assert repo["s3"]["endpoint"].startswith(f"{cluster.gateway}:") and repo["s3"]["insecure"] is True
     ctl = core.read_namespaced_config_map("workflow-controller-configmap", ARGO_NAMESPACE).data
     assert yaml.safe_load(ctl["artifactRepository"]) == repo
     assert ctl["parallelism"] == "50" and yaml.safe_load(ctl["persistence"])["postgresql"]["host"] == cluster.gateway
     assert yaml.safe_load(ctl["workflowDefaults"])["spec"]["serviceAccountName"] == "conveyor-workflow"
+    assert yaml.safe_load(ctl["executor"])["image"] == pins.ARGOEXEC_IMAGE and ctl["instanceID"] == INSTANCE_ID
     deployment = apps.read_namespaced_deployment("workflow-controller", ARGO_NAMESPACE)
-    assert deployment.spec.template.spec.containers[0].image.endswith("workflow-controller:v4.0.5")
+    assert deployment.spec.template.spec.containers[0].image == pins.CONTROLLER_IMAGE
+    assert deployment.status.ready_replicas == 1  # the in-cluster controller runs (pulumi waited for it)
     assert custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "ml-team-a", "workflows") is not None
 
     # Monitoring: the Prometheus-operator CRDs from its module, our rules, monitors and dashboards.
@@ -213,6 +250,40 @@ def test_the_policy_pack_finds_the_same_rules_through_the_engine_and_offline(dep
                                           "k8s-team-namespace-network-policy", "k8s-team-namespace-quota",
                                           "k8s-no-public-services"}  # fmt: skip
     assert real == offline
+
+
+def test_conveyor_submit_with_the_stack_profile_runs_the_training_example(deployed, platform, tmp_path):
+    """The two halves through the real contract: `conveyor submit --stack local` reads the profile
+    from the engine's state and the stack's own controller, Secrets and RBAC run it in its team
+    namespace (restricted Pod Security), with metadata in the stack's database and artifacts in
+    its bucket. The client has the S3 keys only; the endpoint comes from the profile."""
+    from conveyor.stores.metadata import open_metadata_store
+
+    env = {k: v for k, v in deployed.env.items() if not k.startswith("AWS_")}
+    env |= {"AWS_ACCESS_KEY_ID": "conveyor", "AWS_SECRET_ACCESS_KEY": SECRETS["object_store_secret_access_key"],
+            "CONVEYOR_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    argv = [str(ROOT / ".venv/bin/conveyor"), "submit", str(TRAINING), "--stack", STACK, "--watch", "--json"]
+    proc = _timed("submit_training", lambda: subprocess.run(argv, cwd=deployed.dir, env=env, capture_output=True,
+                                                            text=True, timeout=900))  # fmt: skip
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    data = json.loads(proc.stdout)
+    assert data["status"] == "succeeded" and data["workflow"], data.get("error")
+    from kubernetes import client
+
+    wf = client.CustomObjectsApi(platform.cluster.api).get_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "ml-team-a", "workflows", data["workflow"])
+    assert wf["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"] == INSTANCE_ID
+    assert wf["status"]["phase"] == "Succeeded"
+    profile = deployed.outputs()["profile"]
+    with open_metadata_store(profile["metadata_url"]) as store:
+        assert store.get_run(data["run_id"]).status == "succeeded"
+        tasks = store.list_tasks(data["run_id"])
+        assert tasks and all(t.status == "succeeded" for t in tasks), [(t.task_id, t.status, t.error) for t in tasks]
+        artifacts = [a for t in tasks for a in (t.outputs or {}).get("artifacts", {}).values()]
+    assert artifacts and all(a["uri"].startswith(f"s3://{BUCKET}/") for a in artifacts), artifacts[:3]
+    s3 = platform.s3.client()
+    for a in artifacts:  # each recorded artifact is an object in the stack's bucket
+        assert s3.head_object(Bucket=BUCKET, Key=a["uri"].split("/", 3)[3])["ContentLength"] >= 0
 
 
 def test_destroy_leaves_nothing_in_the_cluster(deployed, cluster):

@@ -124,7 +124,7 @@ def submit(spec: PipelineSpec, arguments: dict[str, Any] | None, profile: Profil
     if artifacts is None:
         from conveyor.stores.artifacts import open_artifact_store
 
-        artifacts = open_artifact_store(profile.artifact_root)
+        artifacts = open_artifact_store(profile.artifact_root, **profile.artifact_store_options())
     try:
         resolution = resolve_cached(spec, bound, store, artifacts, run_id=run_id,
                                     max_staleness_s=max_cache_staleness_s, use_cache=use_cache)

@@ -33,7 +33,8 @@ def serve(profile: Profile, *, host: str = DEFAULT_HOST, port: int = DEFAULT_POR
     check_bind(host, token)
     store = open_metadata_store(profile.metadata_url.get_secret_value())
     try:
-        app = create_app(store, open_artifact_store(profile.artifact_root), token=token)
+        artifacts = open_artifact_store(profile.artifact_root, **profile.artifact_store_options())
+        app = create_app(store, artifacts, token=token)
         if on_ready is not None:
             on_ready(store.url)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import socket
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -199,3 +201,46 @@ def test_head_revision_constant_matches_the_migration_scripts():
     from conveyor.stores.metadata import migrate
 
     assert migrate.head_revision() == migrate.HEAD_REVISION
+
+
+def _forward_later(port: int, upstream: tuple[str, int], after_s: float) -> threading.Thread:
+    """After `after_s`, listen on `port` and pipe each connection to `upstream` (a server that comes
+    up late, as a busy node's database does for a pod)."""
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        with contextlib.suppress(OSError):
+            b.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        time.sleep(after_s)
+        with socket.create_server(("127.0.0.1", port)) as server:
+            server.settimeout(30)
+            with contextlib.suppress(OSError):
+                while True:
+                    client, _ = server.accept()
+                    up = socket.create_connection(upstream)
+                    for a, b in ((client, up), (up, client)):
+                        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.services
+def test_a_pod_waits_for_a_database_that_answers_late(fresh_postgres_db):
+    """`reach_deadline_s` (the pod entrypoint's) waits out a server that is not there yet; the default
+    (the CLI's) still fails at once, as the test above shows."""
+    from sqlalchemy.engine import make_url
+
+    real = make_url(fresh_postgres_db)
+    port = _free_port()
+    _forward_later(port, (real.host, real.port), after_s=1.5)
+    late = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    started = time.monotonic()
+    with open_metadata_store(late, reach_deadline_s=30) as store:
+        assert store.list_runs() == []
+    assert time.monotonic() - started >= 1.5

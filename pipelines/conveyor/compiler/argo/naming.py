@@ -63,6 +63,8 @@ class NameAllocator:
 LABEL_KEY_TASK = "conveyor.dev/task"
 LABEL_KEY_RUN = "conveyor.dev/run-id"
 LABEL_KEY_PIPELINE = "conveyor.dev/pipeline"
+# Argo's own: a controller with an instanceID handles only Workflows carrying it (profile.argo_instance_id).
+LABEL_KEY_ARGO_INSTANCE = "workflows.argoproj.io/controller-instanceid"
 
 
 def expr(path: str) -> str:

@@ -17,6 +17,7 @@ from conveyor.compiler.argo.conditions import when_expression
 from conveyor.compiler.argo.images import ImageConfigError, task_image
 from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.naming import (
+    LABEL_KEY_ARGO_INSTANCE,
     LABEL_KEY_PIPELINE,
     LABEL_KEY_RUN,
     NameAllocator,
@@ -115,6 +116,8 @@ class _Builder:
         ]
         if self.profile is not None:
             env.append(m.EnvVar(name="CONVEYOR_ARTIFACT_ROOT", value=self.profile.artifact_root))
+            if self.profile.artifact_store_options():  # boto3 in the pod reads the endpoint from here
+                env.append(m.EnvVar(name="AWS_ENDPOINT_URL_S3", value=self.profile.artifact_endpoint))
             if self.profile.pushgateway_url:
                 env.append(m.EnvVar(name="CONVEYOR_PUSHGATEWAY_URL", value=self.profile.pushgateway_url))
         secrets = {"CONVEYOR_METADATA_URL": self.options.metadata_secret, **dict(self.options.secret_env)}
@@ -349,6 +352,9 @@ class _Builder:
         labels = {LABEL_KEY_PIPELINE: label_value(self.spec.name)}
         if "{{" not in self.run_id:
             labels[LABEL_KEY_RUN] = label_value(self.run_id)
+        instance = getattr(self.profile, "argo_instance_id", None)
+        if instance:
+            labels[LABEL_KEY_ARGO_INSTANCE] = instance
         return labels
 
     def workflow_parameters(self) -> list[m.Parameter]:

@@ -33,6 +33,11 @@ from conveyor.runtime.pod.argv import PodArgs, PodUsageError, load_spec, parse_a
 from conveyor.runtime.pod.attempt import PodAttempt, Preempted, Signals, log
 from conveyor.runtime.pod.inputs import artifact_ref, decode_artifact, instance_id, text_form
 
+# How long a pod waits for the metadata database to answer before its attempt fails: a node busy
+# starting a loop's pods can time out a connect (seen with a 200-item ParallelFor on 2 cores), and
+# an attempt that gives up then fails a run whose task has no retries.
+REACH_DEADLINE_S = 120.0
+
 
 def _describe(exc: BaseException) -> str:
     from conveyor.notify import redact
@@ -62,7 +67,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             from conveyor.stores.metadata import open_metadata_store
 
             artifacts = open_artifact_store(root)
-            store = open_metadata_store(url)
+            store = open_metadata_store(url, reach_deadline_s=REACH_DEADLINE_S)
         return PodAttempt(spec, args, store, artifacts, root, signals, environ).run()
     except Preempted:
         log("preempted (SIGTERM) before the task started; Argo retries it")

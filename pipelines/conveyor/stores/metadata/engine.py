@@ -145,11 +145,15 @@ class Transactor:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 1.0)
 
-    def ping(self) -> None:
+    def ping(self, reach_deadline_s: float = 0.0) -> None:
         """Connect once, failing fast on a bad URL or a dead server (the bad-input catalogue wants a
         quick, clear error), but waiting out the transient refusals of a live server: too many
-        clients, or a server still starting up after a restart."""
-        deadline = time.monotonic() + self.retry_deadline_s
+        clients, or a server still starting up after a restart.
+
+        ``reach_deadline_s`` > 0 also waits out an unreachable server for that long: a task pod on a
+        busy node can see a connect time out where a person at a terminal would rather be told."""
+        start = time.monotonic()
+        deadline = start + max(self.retry_deadline_s, reach_deadline_s)
         delay = 0.05
         while True:
             try:
@@ -162,7 +166,8 @@ class Transactor:
                     m in str(orig) for m in _BUSY_MESSAGES + _LOCKED_MESSAGES)  # libpq: no sqlstate on connect
                 # SQLite: a connection opened while another one migrates a fresh file sees "locked"
                 # (WAL setup needs the lock); that is a wait, not a bad URL.
-                if not busy or time.monotonic() + delay > deadline:
+                unreachable = isinstance(exc, OperationalError) and time.monotonic() - start < reach_deadline_s
+                if not (busy or unreachable) or time.monotonic() + delay > deadline:
                     raise MetadataStoreError(
                         f"cannot connect to metadata store {self.safe_url}: {describe(exc, self.url)}"
                     ) from None

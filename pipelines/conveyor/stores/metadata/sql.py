@@ -37,7 +37,7 @@ from conveyor.stores.metadata.urls import redact_url
 class SqlMetadataStore(MetadataStore):
     def __init__(self, url: URL, *, clock: Callable[[], float] = time.time, retry_deadline_s: float = 60.0,
                  pool_size: int = 2, max_overflow: int = 8, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
-                 migrate_schema: bool = True):
+                 migrate_schema: bool = True, reach_deadline_s: float = 0.0):
         self.url = redact_url(url.render_as_string(hide_password=False))
         self.backend = url.get_backend_name()
         self._clock = clock
@@ -46,7 +46,7 @@ class SqlMetadataStore(MetadataStore):
         except OSError as exc:
             raise MetadataStoreError(f"cannot open metadata store {self.url}: {exc.strerror or exc}") from None
         self._tx = Transactor(engine, url, self.url, retry_deadline_s=retry_deadline_s)
-        self._tx.ping()
+        self._tx.ping(reach_deadline_s)
         if migrate_schema:
             try:
                 migrate.ensure_schema(engine, self.url, begin_write)
