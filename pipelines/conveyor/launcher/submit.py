@@ -178,16 +178,9 @@ def build_manifest(spec: PipelineSpec, profile: Profile, run_id: str, arguments:
     cached = resolution.injected()
     exit_tasks = set(all_exit_tasks(spec))
     if cached and all(t in cached or t in resolution.loops or t in exit_tasks for t in spec.tasks):
-        # Only exit tasks are left, and Argo needs a DAG to attach onExit to: let the last cached task
-        # run again; its pod finds the verified cache entry and only re-emits the outputs. Loops whose
-        # every item hit drop out whole (nothing left to run reads them).
-        from conveyor.ir.graph import dependencies, topological_order
-
-        order = [t for t in topological_order(spec) if t in cached]
-        free = [t for t in order if not dependencies(spec, t) & resolution.loops.keys()]
-        cached.pop((free or order)[-1])
-        if free:
-            cached.update({task: {} for task in resolution.loops})
+        # Only exit tasks are left: the compiler gives them a pod-less entrypoint to follow. Loops
+        # whose every item hit drop out whole (an exit task reads nothing from the body).
+        cached.update({task: {} for task in resolution.loops})
     base = options or CompileOptions()
     spec_uri = base.spec_uri
     if spec_uri is None and not embed_spec:

@@ -36,9 +36,10 @@ def test_a_changed_argument_leaves_the_loop_to_the_cluster(local_cluster, kube):
     assert {t["status"] for t in run.tasks} <= {"pending", "running"}
 
 
-def test_with_an_exit_handler_only_the_notification_and_one_re_emitting_task_are_left(local_cluster, kube):
-    """Every run notifies (issue 12): the Workflow holds the exit task plus the last body task (its pod
-    re-emits cached outputs, Argo needs a DAG for onExit); the fully cached loop is not in it at all."""
+def test_with_an_exit_handler_only_the_notification_runs_after_a_pod_less_entrypoint(local_cluster, kube):
+    """Every run notifies (issue 12): the Workflow holds the exit task and a zero-length suspend as its
+    entrypoint (no pod; Argo needs an entrypoint for onExit to follow); the fully cached loop and
+    every body task are not in it at all."""
     runner = LocalRunner(home=local_cluster.workdir)
     try:
         assert runner.run(lp.loop_grid_exit.pipeline_spec, {"seed": 1}, preload=[lp.__file__]).succeeded
@@ -46,8 +47,11 @@ def test_with_an_exit_handler_only_the_notification_and_one_re_emitting_task_are
         runner.close()
     run = submit(lp.loop_grid_exit.pipeline_spec, {"seed": 1}, local_cluster.profile, client=kube)
     (manifest,) = kube.created()
-    names = {t["name"] for t in manifest["spec"]["templates"]}
-    assert not any(n.startswith("for-loop") for n in names), names
-    containers = {t["name"] for t in manifest["spec"]["templates"] if "container" in t}
-    assert containers == {"double", "announce"}, containers
+    templates = {t["name"]: t for t in manifest["spec"]["templates"]}
+    assert not any(n.startswith("for-loop") for n in templates), list(templates)
+    containers = {n for n, t in templates.items() if "container" in t}
+    assert containers == {"announce"}, containers
+    entry = templates[manifest["spec"]["entrypoint"]]
+    assert entry["suspend"] == {"duration": "0"} and "dag" not in entry and "container" not in entry
+    assert manifest["spec"]["onExit"] in templates
     assert run.status == "running"

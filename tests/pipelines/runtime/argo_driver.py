@@ -72,7 +72,9 @@ class ArgoDriver:
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict[str, NodeResult]:
-        self._dag(self.templates[self.spec["entrypoint"]])
+        entry = self.templates[self.spec["entrypoint"]]
+        if entry.get("suspend") != {"duration": "0"}:  # a zero-length suspend ends at once, podless
+            self._dag(entry)
         if "onExit" in self.spec:
             self._dag(self.templates[self.spec["onExit"]])
         return self.nodes

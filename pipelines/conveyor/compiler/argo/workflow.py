@@ -302,7 +302,7 @@ class _Builder:
         self.sc.scope(ROOT)
         order = topological_order(self.spec)
         runnable = [t for t in order if t not in self.cached and t not in self.sc.exit_tasks]
-        if not runnable:
+        if not runnable and not self.sc.exit_tasks:
             raise CompileError(
                 f"pipeline {self.spec.name!r}: every task is cached; there is nothing to submit"
             )
@@ -324,9 +324,16 @@ class _Builder:
         for task in self.sc.exit_tasks:  # an exit pipeline's own order (its tasks run in onExit together)
             for dep in dependencies(self.spec, task) & set(self.sc.exit_tasks):
                 exit_scope.nodes[task].deps.add(exit_scope.nodes[dep].name)  # type: ignore[union-attr]
-        templates = [dag_template(s) for s in self.sc.scopes.values()] + list(self.containers.values())
+        templates = [dag_template(s) for s in self.sc.scopes.values() if s.nodes or s.key != ROOT]
+        templates += list(self.containers.values())
+        entrypoint = self.sc.scope(ROOT).template
+        if not runnable:
+            # The body is all cached and only the exit handler runs (it notifies on every run): the
+            # entrypoint is a zero-length suspend, which needs no pod, for onExit to follow.
+            entrypoint = self.names.name(("all-cached",), "all-cached")
+            templates.insert(0, m.Template(name=entrypoint, suspend=m.SuspendTemplate(duration="0")))
         return m.WorkflowSpec(
-            entrypoint=self.sc.scope(ROOT).template,
+            entrypoint=entrypoint,
             templates=templates,
             on_exit=self.sc.scopes[EXIT].template if EXIT in self.sc.scopes else None,
             arguments=m.Arguments(parameters=params) if (params := self.workflow_parameters()) else None,
