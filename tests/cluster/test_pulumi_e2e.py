@@ -8,7 +8,6 @@ They run in file order: the last one tears the stack down and checks nothing is 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.metadata_db import DB_NAME, DB_USER
+from components.metadata_db import DB_USER
 from tests.cluster import argo_build, pins, pulumi_build
 from tests.cluster.platform import REGISTRY, TRAINING, ensure_imported
 from tests.cluster.pulumi_project import (
@@ -35,7 +34,7 @@ from tests.cluster.pulumi_project import (
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 NAMESPACES = ("ml-team-a", ARGO_NAMESPACE, "monitoring", "gpu-operator")
-SECRETS = {"database_password": "e2e-db-password-not-used", "object_store_secret_access_key": "e2e-s3-secret"}
+SECRETS = {"database_password": "(the e2e Postgres role's, set by `deployed`)", "object_store_secret_access_key": "e2e-s3-secret"}
 TIMINGS: dict[str, float] = {}
 
 
@@ -72,25 +71,6 @@ def _in_the_way(api) -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def _platform_database(platform):
-    """The role and database the stack's external-database config names, in the e2e Postgres: the
-    controller's workflow archive and the pods' metadata both use them for real."""
-    conn = platform.postgres.connect()
-    conn.autocommit = True
-    password = SECRETS["database_password"]
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{password}'")
-        cur.execute(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
-    try:
-        yield
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-            cur.execute(f"DROP ROLE IF EXISTS {DB_USER}")
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def deployed(cluster, platform, tmp_path_factory):
     blocked = _in_the_way(cluster.api)
@@ -101,15 +81,19 @@ def deployed(cluster, platform, tmp_path_factory):
     platform.s3.create_bucket(BUCKET)
     tmp = tmp_path_factory.mktemp("pulumi")
     overrides = airgap_config(cluster.gateway, platform.postgres.port, platform.s3.endpoint_url, REGISTRY)
-    with _platform_database(platform):
-        project = Project.create(engine, tmp, Path(cluster.kubeconfig), overrides, SECRETS)
-        try:
-            _timed("up", project.up)
-            yield project
-        finally:
-            if not TIMINGS.get("destroy"):
-                project.run("destroy", "--yes", "--skip-preview", check=False)
-            print(f"\npulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}")
+    # The e2e Postgres already has the role and database the stack's external-database config names
+    # (`conveyor`); the stack gets that role's password, so the controller's workflow archive and the
+    # pods' metadata both use them for real.
+    assert (platform.postgres.user, DB_USER) == ("conveyor", "conveyor")
+    SECRETS["database_password"] = platform.postgres.password
+    project = Project.create(engine, tmp, Path(cluster.kubeconfig), overrides, SECRETS)
+    try:
+        _timed("up", project.up)
+        yield project
+    finally:
+        if not TIMINGS.get("destroy"):
+            project.run("destroy", "--yes", "--skip-preview", check=False)
+        print(f"\npulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}")
 
 
 def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):

@@ -61,3 +61,38 @@ def test_literal_loop_items_with_floats_iterate_indices_not_with_items(profile, 
     assert "withItems" not in it and it["withSequence"] == {"count": "2", "start": "0"}
     it = iteration(compile_workflow(words.pipeline_spec, profile, options))
     assert it["withItems"] == [{"C": 5, "w": "x"}, {"C": 6, "w": "y"}]
+
+
+def test_every_task_pod_has_a_writable_tmp_for_read_only_root_filesystems(profile, options, argo_schema):
+    """The stack runs task containers with readOnlyRootFilesystem: outputs and tempfile need /tmp
+    (seen on the real `local` stack: "No usable temporary directory found")."""
+    manifest = compile_workflow(fp.exit_handler.pipeline_spec, profile, options)
+    argo_schema.check(manifest)
+    templates = container_templates(manifest)
+    assert len(templates) >= 2
+    for name, t in templates.items():
+        assert {"name": "conveyor-tmp", "mountPath": "/tmp"} in t["container"]["volumeMounts"], name
+        assert {"name": "conveyor-tmp", "emptyDir": {}} in t["volumes"], name
+
+
+def test_the_profile_s_artifact_endpoint_reaches_every_pod(profile, options):
+    """An S3-compatible store's endpoint is profile data (the stack exports it), not a secret."""
+    with_endpoint = profile.model_copy(update={"artifact_endpoint": "http://10.0.0.5:9000",
+                                               "artifact_root": "s3://bucket/artifacts"})
+    manifest = compile_workflow(fp.exit_handler.pipeline_spec, with_endpoint, options)
+    for t in container_templates(manifest).values():
+        assert {"name": "AWS_ENDPOINT_URL_S3", "value": "http://10.0.0.5:9000"} in t["container"]["env"]
+    assert "AWS_ENDPOINT_URL_S3" not in str(compile_workflow(fp.exit_handler.pipeline_spec, profile, options))
+
+
+def test_the_profile_s_argo_instance_id_labels_the_workflow(profile, options):
+    labelled = compile_workflow(fp.exit_handler.pipeline_spec, profile.model_copy(update={"argo_instance_id": "x1"}),
+                                options)
+    assert labelled["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"] == "x1"
+    plain = compile_workflow(fp.exit_handler.pipeline_spec, profile, options)
+    assert "workflows.argoproj.io/controller-instanceid" not in plain["metadata"]["labels"]
+
+
+def test_a_bad_argo_instance_id_is_named():
+    with pytest.raises(ProfileError, match="argo_instance_id 'not ok!'"):
+        _validate({"artifact_root": "s3://b/a", "metadata_url": "sqlite:///x.db", "argo_instance_id": "not ok!"}, "p")

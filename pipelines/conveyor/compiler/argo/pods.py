@@ -56,6 +56,7 @@ def runtime_resources_patch(task: TaskSpec, placement: Placement, what: str) -> 
         resources.setdefault(side, {})[key] = expr(f"inputs.parameters.{resource_param(field)}")
     return json.dumps({"containers": [{"name": "main", "resources": resources}]}, sort_keys=True)
 PIP_CACHE_VOLUME = "conveyor-pip-cache"
+TMP_VOLUME, TMP_PATH = "conveyor-tmp", "/tmp"  # holds OUTPUTS_DIR
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,12 @@ def container_template(
     extra = pod_volumes(kube)
     env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())] + extra.env
     mounts = list(extra.mounts)
+    volumes = list(extra.volumes)
+    if not any(mt.mount_path == TMP_PATH for mt in mounts):
+        # Platforms run task containers with readOnlyRootFilesystem (the stack's mainContainer default,
+        # which restricted namespaces expect): the outputs directory and Python's tempfile need /tmp.
+        volumes.append(m.Volume(name=TMP_VOLUME, empty_dir=m.EmptyDirVolumeSource()))
+        mounts.append(m.VolumeMount(name=TMP_VOLUME, mount_path=TMP_PATH))
     if isinstance(component.implementation, ContainerImplementation):  # the pod is the image: run its command here
         env.append(m.EnvVar(name="CONVEYOR_CONTAINER_ENGINE", value="host"))
     if ctx.options.pip_cache_claim and prelude:
@@ -236,7 +243,7 @@ def container_template(
             resources=resources(task, placement),
             volume_mounts=mounts or None,
         ),
-        volumes=extra.volumes or None,
+        volumes=volumes or None,
         retry_strategy=retry_strategy(task, placement),
         active_deadline_seconds=m.IntOrString(str(math.ceil(task.timeout_s))) if task.timeout_s else None,
         node_selector=dict(sorted(placement.node_selector.items())) or None,
