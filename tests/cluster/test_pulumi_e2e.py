@@ -246,7 +246,9 @@ def test_conveyor_submit_with_the_stack_profile_runs_the_training_example(deploy
     env = {k: v for k, v in deployed.env.items() if not k.startswith("AWS_")}
     env |= {"AWS_ACCESS_KEY_ID": "conveyor", "AWS_SECRET_ACCESS_KEY": SECRETS["object_store_secret_access_key"],
             "CONVEYOR_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    argv = [str(ROOT / ".venv/bin/conveyor"), "submit", str(TRAINING), "--stack", STACK, "--watch", "--json"]
+    # The example's registry is a folder; the stack's task containers have a read-only root, so it goes under /tmp.
+    argv = [str(ROOT / ".venv/bin/conveyor"), "submit", str(TRAINING), "--stack", STACK, "--watch", "--json",
+            "-p", "registry_root=/tmp/registry"]
     proc = _timed("submit_training", lambda: subprocess.run(argv, cwd=deployed.dir, env=env, capture_output=True,
                                                             text=True, timeout=900))  # fmt: skip
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
