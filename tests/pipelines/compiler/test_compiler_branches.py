@@ -15,6 +15,7 @@ from conveyor.dsl import Dataset, Input, Output
 from conveyor.runtime.loader import find_pipeline
 from conveyor.runtime.pod import parse_args
 from conveyor.runtime.pod.inputs import InputResolver
+from tests.cluster import e2e_branch_pipelines as e2e
 from tests.pipelines.compiler.helpers import args_of, container_templates, dag_tasks, flag_values, templates
 from tests.pipelines.compiler.test_argo_lint import argo_cli, lint  # noqa: F401 - the fixture
 from tests.pipelines.kfp.compat import fixture
@@ -194,7 +195,8 @@ def test_what_cannot_fall_back_on_argo_is_refused_by_name(pipeline, words):
 def test_every_branch_construct_passes_argo_lint(argo_cli, argo_schema, tmp_path):  # noqa: F811
     pipelines = [find_pipeline(fixture("one_of.py"), "one_of_pipeline"),
                  find_pipeline(fixture("ignore_upstream_failure.py"), "ignore_failure_pipeline"),
-                 nested_one_of, one_of_in_ignore_task, ignore_formatted]
+                 nested_one_of, one_of_in_ignore_task, ignore_formatted,
+                 e2e.one_of_parameter, e2e.one_of_artifact, e2e.ignore_upstream_failure]  # the cluster scenarios
     for i, pipeline in enumerate(pipelines):
         (tmp_path / f"p{i}.yaml").write_text(to_yaml(compiled(pipeline, argo_schema)))
     cached = compiled(pipelines[0], argo_schema, cached={"flip": {"Output": "heads"}, "on-heads": {"Output": "won"}})
