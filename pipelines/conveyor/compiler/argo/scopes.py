@@ -91,6 +91,7 @@ class Node:
     with_param: str | None = None
     with_sequence: int | None = None
     ignore_failure: bool = False  # kfp's ignore_upstream_failure: run once every dependency ended
+    guarded: bool = False  # a task whose `when` skips it when no branch of a OneOf it reads ran
 
 
 @dataclass

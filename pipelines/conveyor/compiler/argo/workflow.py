@@ -187,7 +187,7 @@ class _Builder:
         for field, arg in sorted(task.resource_args.items()):
             node.args[resource_param(field)] = self.sc.ref(arg, key, f"{what} set_{field}()", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
-        node.when = " && ".join(guards) or None
+        node.when, node.guarded = " && ".join(guards) or None, bool(guards)
         if task.ignore_upstream_failure:
             late = [f"set_{f}()" for f, a in sorted(task.resource_args.items()) if referenced_tasks(a)]
             late += ["a PVC name" for a in pvc_params(task.kubernetes).values() if referenced_tasks(a)]
