@@ -73,8 +73,9 @@ from typing import Any
 import yaml
 
 from conveyor.compiler.argo.cron import build_cron_workflow
+from conveyor.compiler.argo.environment import SPEC_PARAM
 from conveyor.compiler.argo.options import CompileError, CompileOptions, SecretKeyRef
-from conveyor.compiler.argo.workflow import SPEC_PARAM, build_workflow
+from conveyor.compiler.argo.workflow import build_workflow
 from conveyor.ir import PipelineSpec
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import decode_spec, encode_spec

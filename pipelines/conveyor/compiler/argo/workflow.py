@@ -15,7 +15,7 @@ import hera.workflows.models as m
 
 from conveyor.compiler.argo import branches
 from conveyor.compiler.argo.conditions import when_expression
-from conveyor.compiler.argo.images import ImageConfigError, task_image
+from conveyor.compiler.argo.environment import SPEC_PARAM, pod_context
 from conveyor.compiler.argo.kube_pod import pvc_params
 from conveyor.compiler.argo.loops import loop_items_mode
 from conveyor.compiler.argo.naming import (
@@ -27,12 +27,11 @@ from conveyor.compiler.argo.naming import (
     label_value,
     param_name,
 )
-from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
+from conveyor.compiler.argo.options import CompileError, CompileOptions
 from conveyor.compiler.argo.placement import place
 from conveyor.compiler.argo.pods import (
     PIP_CACHE_VOLUME,
     TASK_PARAM,
-    PodContext,
     container_template,
     omitted_param,
     resource_param,
@@ -66,8 +65,6 @@ from conveyor.ir.kubernetes import PvcImplementation
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import encode_spec, text_form
 
-SPEC_PARAM = "conveyor-spec"
-
 
 class _Builder:
     def __init__(self, spec: PipelineSpec, profile: Profile | None, options: CompileOptions) -> None:
@@ -86,49 +83,7 @@ class _Builder:
             for gid, g in spec.groups.items()
             if isinstance(g, ParallelForGroup)
         }
-        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._env_from(),
-                               self._image())
-
-    # -- environment -----------------------------------------------------------------------------
-    def _image(self) -> str | None:
-        """The task image of components without a ``base_image``: explicit, or the one ``conveyor image
-        build`` names for this pipeline under the profile's ``image_registry``. None only if unused."""
-        if self.options.image:
-            return self.options.image
-        if all(c.base_image for c in self.spec.components.values()):
-            return None
-        if self.options.pinned_install is not None:
-            raise CompileError(f"pipeline {self.spec.name!r}: pinned_install needs an explicit image "
-                               "(e.g. a Python image with pip) to install into")
-        try:
-            return task_image(self.spec, getattr(self.profile, "image_registry", None))
-        except ImageConfigError as exc:
-            raise CompileError(str(exc)) from None
-
-    def _env_from(self) -> tuple[m.EnvFromSource, ...]:
-        secret = getattr(self.profile, "pod_env_secret", None)
-        return (m.EnvFromSource(secret_ref=m.SecretEnvSource(name=secret)),) if secret else ()
-
-    def _spec_ref(self) -> str:
-        return self.options.spec_uri or f"env:{SPEC_ENV}"
-
-    def _common_env(self) -> list[m.EnvVar]:
-        env = [
-            m.EnvVar(name="CONVEYOR_RUN_ID", value=self.run_id),
-            m.EnvVar(name="CONVEYOR_PIPELINE", value=self.spec.name),
-        ]
-        if self.profile is not None:
-            env.append(m.EnvVar(name="CONVEYOR_ARTIFACT_ROOT", value=self.profile.artifact_root))
-            if self.profile.pushgateway_url:
-                env.append(m.EnvVar(name="CONVEYOR_PUSHGATEWAY_URL", value=self.profile.pushgateway_url))
-        secrets = {"CONVEYOR_METADATA_URL": self.options.metadata_secret, **dict(self.options.secret_env)}
-        for name, ref_text in sorted(secrets.items()):
-            ref = SecretKeyRef.parse(ref_text, f"secret env {name}")
-            source = m.EnvVarSource(secret_key_ref=m.SecretKeySelector(name=ref.name, key=ref.key))
-            env.append(m.EnvVar(name=name, value_from=source))
-        if not self.options.spec_uri:
-            env.append(m.EnvVar(name=SPEC_ENV, value=expr(f"workflow.parameters.{SPEC_PARAM}")))
-        return env
+        self.pods = pod_context(self.spec, profile, options, self.run_id)
 
     # -- tasks -----------------------------------------------------------------------------------
     def scope_key(self, task: str) -> object:
