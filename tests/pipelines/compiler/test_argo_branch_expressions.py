@@ -132,3 +132,13 @@ def test_ignore_upstream_failure_over_a_one_of_whose_branch_failed(argo_eval):
            **node("condition-2", "Succeeded", {"word--status": "Succeeded", "word-Output": "b"})}
     assert evaluate(argo_eval, args["message"], ran) == {"value": "b"}
     assert evaluate(argo_eval, args["message--omitted"], ran) == {"value": "false"}
+
+
+def test_a_cached_later_branch_is_a_literal_that_survives_quoting(argo_eval):
+    spec = find_pipeline(fixture("one_of.py"), "one_of_pipeline").pipeline_spec
+    text = 'it said "}} {{x}}" \\ and é'
+    manifest = compile_workflow(spec, options=CompileOptions(image="x:1", cached={"on-tails": {"Output": text}}))
+    root = dag_tasks(manifest, manifest["spec"]["entrypoint"])
+    scope = node("condition-1", "Skipped", declared=declared(manifest, "condition-1"))
+    assert evaluate(argo_eval, args_of(root["announce"])["result"], scope) == {"value": text}
+    assert evaluate(argo_eval, root["announce"]["when"], scope) == {"value": "true"}

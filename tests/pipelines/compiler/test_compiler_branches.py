@@ -204,6 +204,8 @@ def test_every_branch_construct_passes_argo_lint(argo_cli, argo_schema, tmp_path
         (tmp_path / f"p{i}.yaml").write_text(to_yaml(compiled(pipeline, argo_schema)))
     cached = compiled(pipelines[0], argo_schema, cached={"flip": {"Output": "heads"}, "on-heads": {"Output": "won"}})
     (tmp_path / "cached.yaml").write_text(to_yaml(cached))
+    later = compiled(pipelines[0], argo_schema, cached={"on-tails": {"Output": 'said "}} {{x}}"'}})
+    (tmp_path / "cached-later.yaml").write_text(to_yaml(later))
     assert lint(argo_cli, sorted(tmp_path.glob("*.yaml"))) == {}
 
 
