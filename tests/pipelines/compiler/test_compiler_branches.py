@@ -154,6 +154,8 @@ def test_a_cached_branch_is_the_literal_value(argo_schema):
     root = dag_tasks(manifest, manifest["spec"]["entrypoint"])
     assert args_of(root["announce"])["result"] == "won"
     assert root["announce"]["when"] == "{{=(true)}}"
+    with pytest.raises(CompileError, match="cached task 'on-tails' has no recorded output 'Output'"):
+        compiled(pipeline, argo_schema, cached={"on-tails": {}})
 
 
 def test_ignore_upstream_failure_input_falls_back_when_the_upstream_did_not_succeed(argo_schema):

@@ -11,7 +11,9 @@ Argo can only reference ``{{tasks.X...}}`` inside the DAG that holds ``X``.
 :meth:`Scopes.ref` therefore routes every argument to where it is read:
 *down* through a child group's exported outputs (aggregated into a JSON list
 when the child is a loop - that is ``Collected``), or *up* through input
-parameters that each enclosing template declares and its caller supplies.
+parameters that each enclosing template declares and its caller supplies. A ``dsl.OneOf`` is
+selected in the nearest scope that holds all its branches (:meth:`Scopes.one_of_picks`, with the
+expression tags of :mod:`branches`) and travels up like any other value to a consumer deeper down.
 """
 
 from __future__ import annotations
@@ -227,23 +229,27 @@ class Scopes:
         branch is not inside ``key``. Each branch DAG on the way down exports the producer's output and
         its phase with a default, so a skipped inner branch leaves the outer DAG's outputs resolvable."""
         here = self.chain_of_scope(key)
-        picks: list[tuple[str, str]] = []
+        items = []
         for item in arg.items:
+            items.append(item)
             if item.task in self.cached:  # a cached producer ran; the branches after it did not
-                picks.append(("true", branches.quote(self.cached[item.task].get(item.output, ""))))
                 break
             there = self.chain_of_task(item.task)
             if isinstance(key, Wrap) or there[: len(here)] != here or len(there) == len(here):
                 return None
-            rest = there[len(here) :]
-            if any(self.is_loop(g) for g in rest):
+            if any(self.is_loop(g) for g in there[len(here) :]):
                 raise CompileError(f"{what}: dsl.OneOf branch {item.task!r} runs inside a ParallelFor that does "
                                    "not enclose the consumer; read it with dsl.Collected instead")
+        picks: list[tuple[str, str]] = []
+        for item in items:
             found = self.locate(item, key, what)
+            if found.kind == "literal":
+                picks.append(("true", branches.quote(found.text)))
+                continue
             status = branches.status_export(item.task)
             # a DAG output may not name tasks.X.status as a parameter (argo lint), but an expression can
             inner = f"tasks[{branches.quote(self.node_name(item.task))}].status"
-            for group in reversed(rest):
+            for group in reversed(self.chain_of_task(item.task)[len(here) :]):
                 scope = self.scope(group)
                 scope.exports[status] = inner
                 scope.defaults[status] = scope.defaults[found.param] = ""
