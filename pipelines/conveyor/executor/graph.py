@@ -26,7 +26,7 @@ from conveyor.ir.values import (
     TaskFinalStatus,
     TaskOutput,
 )
-from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable, Verdict
+from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable, Verdict, resolve_one_of
 
 Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
 
@@ -213,21 +213,8 @@ class RunGraph:
         if isinstance(arg, Concat):
             return join_parts([self.resolve(part, ctx) for part in arg.parts])
         if isinstance(arg, OneOf):
-            return self._one_of(arg, ctx)
+            return resolve_one_of(arg.items, lambda item: self.resolve(item, ctx))
         raise TypeError(f"unknown argument {arg!r}")
-
-    def _one_of(self, arg: OneOf, ctx: Ctx) -> Any:
-        """The output of the branch that ran; the others were skipped by their conditions."""
-        skipped: Unavailable | None = None
-        for item in arg.items:
-            try:
-                return self.resolve(item, ctx)
-            except Unavailable as exc:
-                if exc.status != "skipped":
-                    raise
-                skipped = exc
-        assert skipped is not None
-        raise skipped
 
     # -- readiness (the rules: conveyor.runtime.protocol.readiness) ---------------------------
     def view(self, inst: Instance) -> _InstanceView:

@@ -30,6 +30,7 @@ from conveyor.ir.values import (
     Concat,
     Constant,
     LoopItem,
+    OneOf,
     PipelineParam,
     TaskFinalStatus,
     TaskOutput,
@@ -37,7 +38,7 @@ from conveyor.ir.values import (
 from conveyor.runtime.protocol.codec import artifact_ref, text_form
 from conveyor.runtime.protocol.hits import verified
 from conveyor.runtime.protocol.keys import task_key
-from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable
+from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable, resolve_one_of
 from conveyor.stores.artifacts.api import ArtifactStore
 from conveyor.stores.metadata.api import CacheEntry, MetadataStore
 
@@ -122,6 +123,8 @@ class _Resolver:
             return {**SUCCESS_STATUS, "pipeline_job_resource_name": self.run_id}
         if isinstance(arg, Concat):
             return join_parts([self.resolve(part) for part in arg.parts])
+        if isinstance(arg, OneOf):  # a skipped branch passes, a cached one decides, any other waits
+            return resolve_one_of(arg.items, self.resolve)
         raise NotReady(repr(arg))
 
     def after_status(self, task: str) -> str | None:

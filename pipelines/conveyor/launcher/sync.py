@@ -28,8 +28,8 @@ from typing import Any
 
 import hera.workflows.models as m
 
+from conveyor.compiler.argo.environment import SPEC_PARAM
 from conveyor.compiler.argo.naming import LABEL_KEY_PIPELINE, LABEL_KEY_RUN
-from conveyor.compiler.argo.workflow import SPEC_PARAM
 from conveyor.ir.spec import PipelineSpec
 from conveyor.launcher.kube import GROUP, VERSION, WORKFLOWS, api_error
 from conveyor.launcher.watch import DONE_PHASES, as_workflow, mirror, phase_of

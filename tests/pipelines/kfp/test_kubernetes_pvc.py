@@ -47,10 +47,10 @@ def test_compiled_pvc_lifecycle_matches_kfp(tmp_path, argo_schema):
         (mount,) = kfp_mounts[f"exec-{task}"]["pvcMount"]
         assert mount["taskOutputParameter"] == {"outputParameterKey": "name", "producerTask": "createpvc"}
         pod = templates(manifest)[ours[task]["template"]]
-        (volume,) = pod["volumes"]
+        (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]  # beside the /tmp emptyDir
         param = volume["persistentVolumeClaim"]["claimName"].removeprefix("{{inputs.parameters.").removesuffix("}}")
         assert {p["name"]: p["value"] for p in ours[task]["arguments"]["parameters"]}[param] == out
-        assert pod["container"]["volumeMounts"][0]["mountPath"] == mount["mountPath"]
+        assert {"name": volume["name"], "mountPath": mount["mountPath"]} in pod["container"]["volumeMounts"]
     delete = templates(manifest)[ours["deletepvc"]["template"]]["resource"]
     assert delete["action"] == "delete"
     assert ours["deletepvc"]["arguments"]["parameters"] == [{"name": "pvc_name", "value": out}]

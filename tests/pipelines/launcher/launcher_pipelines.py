@@ -18,6 +18,16 @@ def gated(rows: int = 5, threshold: int = 100):
         make_data(rows=rows)
 
 
+@dsl.pipeline(name="branched")
+def branched(rows: int = 5, threshold: int = 100) -> int:
+    doubled = count(n=rows)
+    with dsl.If(doubled.output > threshold):
+        big = count(n=1)
+    with dsl.Else():
+        small = count(n=2)
+    return count(n=dsl.OneOf(big.output, small.output)).output
+
+
 @dsl.pipeline(name="train-with-exit")
 def train_with_exit(lr: float = 0.25):
     note = announce()

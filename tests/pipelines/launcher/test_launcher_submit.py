@@ -117,6 +117,26 @@ def test_a_decidable_false_condition_is_skipped_client_side(local_cluster, kube)
     assert set(dag_tasks(manifest, manifest["spec"]["entrypoint"])) == {"condition-1"}  # only the If group
 
 
+def test_a_one_of_over_a_skipped_and_a_cached_branch_resolves_client_side(local_cluster, kube):
+    """The branch pick is the local scheduler's (readiness.resolve_one_of): the If branch is skipped,
+    the Else branch is cached, so the consumer's key is known and it hits too - nothing is created."""
+    from conveyor import dsl
+
+    @dsl.pipeline(name="seed")
+    def seed():
+        lp.count(n=5)  # the If's test: 10 > 100 is false
+        lp.count(n=2)  # the Else branch: 4
+        lp.count(n=4)  # the consumer, reading the Else branch's 4
+
+    local_cluster.run(seed.pipeline_spec)
+    run = submit(lp.branched.pipeline_spec, {}, local_cluster.profile, client=kube)
+    assert kube.calls == [] and run.status == "succeeded"
+    assert _statuses(run) == {"count": "cached", "count-2": "skipped", "count-3": "cached", "count-4": "cached"}
+    run = submit(lp.branched.pipeline_spec, {"rows": 6}, local_cluster.profile, client=kube)
+    (manifest,) = kube.created()  # nothing cached for rows=6: the whole chain goes to the cluster
+    assert "count-4" in dag_tasks(manifest, manifest["spec"]["entrypoint"])
+
+
 def test_no_cache_submits_everything(local_cluster, kube):
     spec = pp.train_pipeline.pipeline_spec
     local_cluster.run(spec)

@@ -18,6 +18,11 @@ Mapping
   lists by index), ``withParam`` (pipeline parameters and upstream outputs: dynamic fan-out);
 * ``Collected`` -> the loop wrapper's aggregated output parameter (a JSON list per loop level);
 * If/Elif/Else -> ``when`` on the group's DAG node, strings quoted, numbers and booleans bare;
+* ``dsl.OneOf`` -> each branch DAG exports the producer's output and phase; the consumer's argument is
+  an expression tag picking the branch that succeeded, and its ``when`` skips it if none ran;
+* ``.ignore_upstream_failure()`` -> ``depends`` on every end state; an input read from an upstream is
+  an expression tag (the output when that upstream succeeded) plus ``--omitted`` for the pod
+  (see :mod:`branches`);
 * ExitHandler -> ``spec.onExit``; the exit task gets ``{{workflow.status}}``/``{{workflow.failures}}``;
 * retries -> ``retryStrategy`` (policy ``Always``, backoff, ``expression`` that never retries the
   runtime's permanent exit code 3); timeouts -> ``activeDeadlineSeconds``;
@@ -45,6 +50,8 @@ forwards ``"$@"``) with::
                            "pipeline_task_name"}
     --loop-index LOOP=I    repeated; the item of a big literal ParallelFor is items[I] of that
                            loop's Constant in the spec (LoopItem arguments of that loop get no --input)
+    --omitted NAME=BOOL    repeated, .ignore_upstream_failure() inputs read from upstream tasks only: true when
+                           an upstream did not succeed; the input is then left to the component's default
     --no-cache             the task has caching disabled
     --workflow-failures J  exit tasks only: Argo's {{workflow.failures}} (a JSON list, possibly
                            JSON-quoted once more) for the final status's error message
@@ -66,8 +73,9 @@ from typing import Any
 import yaml
 
 from conveyor.compiler.argo.cron import build_cron_workflow
+from conveyor.compiler.argo.environment import SPEC_PARAM
 from conveyor.compiler.argo.options import CompileError, CompileOptions, SecretKeyRef
-from conveyor.compiler.argo.workflow import SPEC_PARAM, build_workflow
+from conveyor.compiler.argo.workflow import build_workflow
 from conveyor.ir import PipelineSpec
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import decode_spec, encode_spec

@@ -38,6 +38,11 @@ _RESOURCE_KEYS = {"cpu_request": ("requests", "cpu"), "cpu_limit": ("limits", "c
                   "memory_request": ("requests", "memory"), "memory_limit": ("limits", "memory")}
 
 
+def omitted_param(name: str) -> str:
+    """The pod input saying whether input ``name`` falls back to its default (ignore_upstream_failure)."""
+    return param_name(f"{name}--omitted")
+
+
 def resource_param(field: str) -> str:
     return RESOURCE_PARAM.format(field.replace("_", "-"))
 
@@ -167,6 +172,7 @@ def container_template(
     index_loops: Sequence[str],
     placement: Placement,
     final_status: bool,
+    omittable: Sequence[str] = (),
 ) -> m.Template:
     """The Argo template running ``component`` with ``task``'s settings."""
     what = f"task {task.name!r}"
@@ -179,6 +185,8 @@ def container_template(
     ]  # fmt: skip
     for name_ in inputs:
         args += ["--input", f"{name_}={{{{inputs.parameters.{param_name(name_)}}}}}"]
+    for name_ in omittable:
+        args += ["--omitted", f"{name_}={{{{inputs.parameters.{omitted_param(name_)}}}}}"]
     for loop in index_loops:
         args += ["--loop-index", f"{loop}={{{{inputs.parameters.{param_name(loop + '-index')}}}}}"]
     if not task.caching:
@@ -213,6 +221,7 @@ def container_template(
     params = [m.Parameter(name=TASK_PARAM)] + [m.Parameter(name=p) for p in extra.params]
     params += [m.Parameter(name=resource_param(f)) for f in sorted(task.resource_args)]
     params += [m.Parameter(name=param_name(i)) for i in inputs]
+    params += [m.Parameter(name=omitted_param(i)) for i in omittable]
     params += [m.Parameter(name=param_name(loop + "-index")) for loop in index_loops]
     outputs = [
         m.Parameter(name=param_name(o.name), value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{o.name}"))

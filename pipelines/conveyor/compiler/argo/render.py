@@ -27,20 +27,43 @@ def ordered(nodes: list[Node]) -> list[Node]:
 
 
 def dag_template(scope: Scope) -> m.Template:
-    inputs = [m.Parameter(name=n) for n in sorted(scope.inputs)]
+    nodes = list(scope.nodes.values())
+    guarded = {n.name for n in nodes if n.guarded}
+    depends = any(n.ignore_failure and n.deps or n.deps & guarded for n in nodes)
     exports = [
-        m.Parameter(name=n, value_from=m.ValueFrom(parameter=v)) for n, v in sorted(scope.exports.items())
+        m.Parameter(name=n, value_from=m.ValueFrom(parameter=None if n in scope.expressions else v,
+                                                   expression=v if n in scope.expressions else None,
+                                                   default=scope.defaults.get(n)))
+        for n, v in sorted(scope.exports.items())
     ]
+    inputs = [m.Parameter(name=n) for n in sorted(scope.inputs)]
     return m.Template(
         name=scope.template,
         inputs=m.Inputs(parameters=inputs) if inputs else None,
         outputs=m.Outputs(parameters=exports) if exports else None,
         parallelism=scope.parallelism,
-        dag=m.DAGTemplate(tasks=[dag_task(n) for n in ordered(list(scope.nodes.values()))]),
+        dag=m.DAGTemplate(tasks=[dag_task(n, guarded if depends else None) for n in ordered(nodes)]),
     )
 
 
-def dag_task(node: Node) -> m.DAGTask:
+# Argo's own reading of ``dependencies: [d]`` (workflow/common/ancestry.go expandDependency)
+_AS_DEPENDENCY = ("Succeeded", "Skipped", "Daemoned")
+_RAN = ("Succeeded", "Daemoned")  # after a guarded task: its skip propagates (Omitted), as locally
+_ANY_END = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted")
+
+
+def depends_text(node: Node, guarded: set[str]) -> str | None:
+    def states(dep: str) -> tuple[str, ...]:
+        return _ANY_END if node.ignore_failure else _RAN if dep in guarded else _AS_DEPENDENCY
+
+    return " && ".join("(" + " || ".join(f"{d}.{s}" for s in states(d)) + ")" for d in sorted(node.deps)) or None
+
+
+def dag_task(node: Node, guarded: set[str] | None = None) -> m.DAGTask:
+    """One DAG task. ``guarded`` (not None) makes every task of the template state its edges as ``depends``
+    (Argo refuses a DAG mixing it with ``dependencies``): needed when an ignore_upstream_failure task runs
+    after any end, or when a task depends on one a OneOf guard may skip (``dependencies`` would treat that
+    skip as done and run it with empty values; locally it is skipped)."""
     params = [m.Parameter(name=k, value=v) for k, v in node.args.items()]
     sequence = None
     if node.with_sequence:
@@ -49,9 +72,8 @@ def dag_task(node: Node) -> m.DAGTask:
     return m.DAGTask(
         name=node.name,
         template=node.template,
-        dependencies=sorted(node.deps) or None if not node.ignore_failure else None,
-        depends=" && ".join(f"({d}.Succeeded || {d}.Failed || {d}.Errored || {d}.Skipped || {d}.Omitted)"
-                            for d in sorted(node.deps)) or None if node.ignore_failure else None,
+        dependencies=sorted(node.deps) or None if guarded is None else None,
+        depends=depends_text(node, guarded) if guarded is not None else None,
         when=node.when,
         arguments=m.Arguments(parameters=params) if params else None,
         with_items=[m.Item(v) for v in node.with_items] if node.with_items is not None else None,

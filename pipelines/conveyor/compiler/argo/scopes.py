@@ -11,21 +11,24 @@ Argo can only reference ``{{tasks.X...}}`` inside the DAG that holds ``X``.
 :meth:`Scopes.ref` therefore routes every argument to where it is read:
 *down* through a child group's exported outputs (aggregated into a JSON list
 when the child is a loop - that is ``Collected``), or *up* through input
-parameters that each enclosing template declares and its caller supplies.
+parameters that each enclosing template declares and its caller supplies. A ``dsl.OneOf`` is
+selected in the nearest scope that holds all its branches (:meth:`Scopes.one_of_picks`, with the
+expression tags of :mod:`branches`) and travels up like any other value to a consumer deeper down.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from conveyor.compiler.argo import branches
 from conveyor.compiler.argo.naming import NameAllocator, expr, param_name
 from conveyor.compiler.argo.options import CompileError
 from conveyor.ir import (
     Collected,
     Concat,
-    ConditionGroup,
     Constant,
     ExitHandlerGroup,
     LoopItem,
@@ -58,6 +61,25 @@ class Wrap:
     loop_id: str
 
 
+@dataclass(frozen=True)
+class OneOfRan:
+    """Pseudo-argument: whether any branch of a ``dsl.OneOf`` ran (``"true"``/``"false"``), for the
+    consumer's ``when``: with no branch run the consumer is skipped, as the local scheduler skips it."""
+
+    one_of: OneOf
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a task output is read inside a scope: ``literal`` (cached) or ``input`` text, or ``node``'s
+    output parameter ``param``."""
+
+    kind: str
+    text: str = ""
+    node: str = ""
+    param: str = ""
+
+
 @dataclass
 class Node:
     """One DAG task in a scope, before it becomes a Hera ``DAGTask``."""
@@ -71,6 +93,7 @@ class Node:
     with_param: str | None = None
     with_sequence: int | None = None
     ignore_failure: bool = False  # kfp's ignore_upstream_failure: run once every dependency ended
+    guarded: bool = False  # a task whose `when` skips it when no branch of a OneOf it reads ran
 
 
 @dataclass
@@ -82,6 +105,8 @@ class Scope:
     nodes: dict[object, Node] = field(default_factory=dict)
     inputs: dict[str, object] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)  # exports that may find nothing (a skipped branch)
+    expressions: set[str] = field(default_factory=set)  # exports given as an expr expression, not a {{...}}
     parallelism: int | None = None
 
 
@@ -181,23 +206,103 @@ class Scopes:
             return self._input(key, loop_param(arg), arg)
         if isinstance(arg, TaskOutput | Collected):
             return self._ref_output(arg, key, what)
-        if isinstance(arg, OneOf):
-            raise CompileError(
-                f"{what}: dsl.OneOf(...) runs locally but does not compile to Argo yet (Argo cannot read the "
-                "outputs of a skipped branch); give the consumer one input per branch inside each branch"
-            )
+        if isinstance(arg, OneOf | OneOfRan):
+            return self._ref_one_of(arg, key, what)
         raise CompileError(f"{what}: unsupported argument {arg!r}")
+
+    def _ref_one_of(self, arg: OneOf | OneOfRan, key: object, what: str) -> str:
+        one_of = arg.one_of if isinstance(arg, OneOfRan) else arg
+        picks = self.one_of_picks(one_of, key, what)
+        if picks is None:  # a branch lies outside this scope: the caller of this template selects
+            first = one_of.items[0]
+            digest = hashlib.sha256(one_of.model_dump_json().encode()).hexdigest()[:6]
+            suffix = "-ran" if isinstance(arg, OneOfRan) else ""
+            return self._input(key, param_name(f"{first.task}-{first.output}-oneof-{digest}{suffix}"), arg)
+        if isinstance(arg, OneOfRan):
+            return branches.tag(branches.any_ran(picks))
+        if picks[0][0] == "true":  # the first branch is cached: it is the one that ran
+            return self.cached[one_of.items[0].task][one_of.items[0].output]
+        return branches.tag(branches.first_ran(picks))
+
+    def one_of_picks(self, arg: OneOf, key: object, what: str) -> list[tuple[str, str]] | None:
+        """``(ran, value)`` expressions per branch, in order, as seen from scope ``key``; None when a
+        branch is not inside ``key``. Each branch DAG on the way down exports the producer's output and
+        its phase with a default, so a skipped inner branch leaves the outer DAG's outputs resolvable."""
+        here = self.chain_of_scope(key)
+        items = []
+        for item in arg.items:
+            items.append(item)
+            if item.task in self.cached:  # a cached producer ran; the branches after it did not
+                break
+            there = self.chain_of_task(item.task)
+            if isinstance(key, Wrap) or there[: len(here)] != here or len(there) == len(here):
+                return None
+            if any(self.is_loop(g) for g in there[len(here) :]):
+                raise CompileError(f"{what}: dsl.OneOf branch {item.task!r} runs inside a ParallelFor that does "
+                                   "not enclose the consumer; read it with dsl.Collected instead")
+        picks: list[tuple[str, str]] = []
+        for item in items:
+            found = self.locate(item, key, what)
+            if found.kind == "literal":
+                picks.append(("true", branches.quote(found.text)))
+                continue
+            status = branches.status_export(item.task)
+            # a DAG output may not name tasks.X.status as a parameter (argo lint), but an expression can
+            inner = f"tasks[{branches.quote(self.node_name(item.task))}].status"
+            for group in reversed(self.chain_of_task(item.task)[len(here) :]):
+                scope = self.scope(group)
+                scope.exports[status] = inner
+                scope.defaults[status] = scope.defaults[found.param] = ""
+                if inner.startswith("tasks["):
+                    scope.expressions.add(status)
+                inner = expr(f"tasks.{self.node_name(group)}.outputs.parameters.{status}")
+            ran = f"{branches.output_of(found.node, status)} == {branches.quote(branches.SUCCEEDED)}"
+            picks.append((ran, branches.output_of(found.node, found.param)))
+        return picks
+
+    def guarded(self, arg: object, key: object, what: str) -> tuple[str, str]:
+        """(text, ok expression) of an argument of an ``.ignore_upstream_failure()`` task: the upstream
+        value when its producer succeeded, else ``""`` with ``ok`` false (the pod then leaves the input
+        to its default, as the local scheduler does)."""
+        if isinstance(arg, OneOf):
+            picks = self.one_of_picks(arg, key, what)
+            if picks is None:
+                raise CompileError(f"{what}: on Argo an .ignore_upstream_failure() task must sit in the scope "
+                                   "that holds the dsl.If/Elif/Else branches it reads; move it out of its group")
+            if picks[0][0] == "true":
+                return self._ref_one_of(arg, key, what), "true"
+            return branches.tag(branches.first_ran(picks)), branches.any_ran(picks)
+        if not isinstance(arg, TaskOutput | Collected):
+            return self.ref(arg, key, what), "true"
+        found = self.locate(arg, key, what)
+        if found.kind == "literal":
+            return found.text, "true"
+        if found.kind == "input":
+            raise CompileError(
+                f"{what}: on Argo an .ignore_upstream_failure() task must sit in the same loop or condition as "
+                f"the upstream task {arg.task!r} it reads (the group around it would not start after a failure); "
+                "move the task next to its upstream"
+            )
+        ok = branches.succeeded(found.node)
+        return branches.tag(branches.fallback(ok, branches.output_of(found.node, found.param))), ok
 
     def _input(self, key: object, name: str, arg: object) -> str:
         self.scope(key).inputs[name] = arg
         return expr(f"inputs.parameters.{name}")
 
     def _ref_output(self, arg: TaskOutput | Collected, key: object, what: str) -> str:
+        found = self.locate(arg, key, what)
+        if found.node:
+            return expr(f"tasks.{found.node}.outputs.parameters.{found.param}")
+        return found.text
+
+    def locate(self, arg: TaskOutput | Collected, key: object, what: str) -> Located:
+        """Where ``arg`` is read from inside scope ``key``, registering the exports and inputs that carry it."""
         if arg.task in self.cached:
             values = self.cached[arg.task]
             if arg.output not in values:
                 raise CompileError(f"{what}: cached task {arg.task!r} has no recorded output {arg.output!r}")
-            return values[arg.output]
+            return Located("literal", text=values[arg.output])
         if arg.task in self.exit_tasks:
             raise CompileError(f"{what}: the outputs of exit task {arg.task!r} cannot be read by other tasks")
         here = self.chain_of_scope(key)
@@ -205,14 +310,14 @@ class Scopes:
         inside = not isinstance(key, Wrap) and there[: len(here)] == here
         if not inside:
             suffix = "-all" if isinstance(arg, Collected) else ""
-            return self._input(key, param_name(f"{arg.task}-{arg.output}{suffix}"), arg)
+            return Located("input", text=self._input(key, param_name(f"{arg.task}-{arg.output}{suffix}"), arg))
         rest = there[len(here) :]
         if isinstance(arg, Collected) and not any(self.is_loop(g) for g in rest):
             arg = TaskOutput(task=arg.task, output=arg.output)  # all its loops are already bound here
         if not rest:
             if isinstance(arg, Collected):
                 raise CompileError(f"{what}: Collected({arg.task}.{arg.output}) used inside its own loop")
-            return expr(f"tasks.{self.node_name(arg.task)}.outputs.parameters.{param_name(arg.output)}")
+            return Located("node", node=self.node_name(arg.task), param=param_name(arg.output))
         child = rest[0]
         export = param_name(f"{arg.task}-{arg.output}")
         if self.is_loop(child):
@@ -227,7 +332,7 @@ class Scopes:
             wrapper.exports[export] = expr(f"tasks.{self.iter_node(child)}.outputs.parameters.{export}")
         else:
             self.scope(child).exports[export] = self._ref_output(arg, child, what)
-        return expr(f"tasks.{self.node_name(child)}.outputs.parameters.{export}")
+        return Located("node", node=self.node_name(child), param=export)
 
     def iter_node(self, loop_id: str) -> str:
         return self.node_names.name(("iter", loop_id), f"{loop_id}-iter")
@@ -261,51 +366,3 @@ def final_status_text(task: str) -> str:
             "pipeline_task_name": task,
         }
     )
-
-
-def loop_items_mode(spec: PipelineSpec, group: ParallelForGroup, max_inline: int) -> str:
-    """``inline`` | ``sequence`` | ``index`` | ``param`` for a loop's fan-out.
-
-    Literal lists: a contiguous integer range iterates ``withSequence``; a small
-    list goes inline; a big one iterates indices (``index``) unless a condition
-    needs the item value itself (Argo must see it to evaluate ``when``). A list
-    holding a float also iterates indices: Argo re-serialises ``withItems`` through
-    Go's JSON, where ``5.0`` comes back as ``5``; the pod would get an int and compute
-    another cache key than a laptop run (on the real v4.0.5 controller, the training
-    example's HPO loop missed the laptop run's cache entries this way).
-    """
-    if not isinstance(group.items, Constant):
-        return "param"
-    items = group.items.value
-    if not isinstance(items, list):
-        raise CompileError(
-            f"pipeline {spec.name!r}: ParallelFor {group.id!r} items must be a list, got {items!r}"
-        )
-    if items and all(type(v) is int for v in items) and items == list(range(items[0], items[0] + len(items))):
-        return "sequence"
-    if _condition_reads_loop(spec, group.id):
-        return "inline"
-    if len(json.dumps(items)) <= max_inline and not _has_float(items):
-        return "inline"
-    return "index"
-
-
-def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_float(v) for v in value)
-    return False
-
-
-def _condition_reads_loop(spec: PipelineSpec, loop_id: str) -> bool:
-    from conveyor.ir.values import condition_args
-
-    for group in spec.groups.values():
-        if isinstance(group, ConditionGroup):
-            for arg in condition_args(group.condition):
-                if isinstance(arg, LoopItem) and arg.loop_id == loop_id:
-                    return True
-    return False

@@ -13,9 +13,11 @@ import json
 
 import hera.workflows.models as m
 
+from conveyor.compiler.argo import branches
 from conveyor.compiler.argo.conditions import when_expression
-from conveyor.compiler.argo.images import ImageConfigError, task_image
+from conveyor.compiler.argo.environment import SPEC_PARAM, pod_context
 from conveyor.compiler.argo.kube_pod import pvc_params
+from conveyor.compiler.argo.loops import loop_items_mode
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_ARGO_INSTANCE,
     LABEL_KEY_PIPELINE,
@@ -26,13 +28,13 @@ from conveyor.compiler.argo.naming import (
     label_value,
     param_name,
 )
-from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
+from conveyor.compiler.argo.options import CompileError, CompileOptions
 from conveyor.compiler.argo.placement import place
 from conveyor.compiler.argo.pods import (
     PIP_CACHE_VOLUME,
     TASK_PARAM,
-    PodContext,
     container_template,
+    omitted_param,
     resource_param,
 )
 from conveyor.compiler.argo.pvc import pvc_template
@@ -42,16 +44,17 @@ from conveyor.compiler.argo.scopes import (
     ROOT,
     LoopIndex,
     Node,
+    OneOfRan,
     Scopes,
     Wrap,
     argument_parts,
-    loop_items_mode,
     loop_param,
 )
 from conveyor.ir import (
     ConditionGroup,
     ExitHandlerGroup,
     LoopItem,
+    OneOf,
     ParallelForGroup,
     PipelineSpec,
     TaskFinalStatus,
@@ -62,8 +65,6 @@ from conveyor.ir.graph import referenced_tasks
 from conveyor.ir.kubernetes import PvcImplementation
 from conveyor.profile import Profile
 from conveyor.runtime.protocol.codec import encode_spec, text_form
-
-SPEC_PARAM = "conveyor-spec"
 
 
 class _Builder:
@@ -83,51 +84,7 @@ class _Builder:
             for gid, g in spec.groups.items()
             if isinstance(g, ParallelForGroup)
         }
-        self.pods = PodContext(options, self._spec_ref(), self.run_id, tuple(self._common_env()), self._env_from(),
-                               self._image())
-
-    # -- environment -----------------------------------------------------------------------------
-    def _image(self) -> str | None:
-        """The task image of components without a ``base_image``: explicit, or the one ``conveyor image
-        build`` names for this pipeline under the profile's ``image_registry``. None only if unused."""
-        if self.options.image:
-            return self.options.image
-        if all(c.base_image for c in self.spec.components.values()):
-            return None
-        if self.options.pinned_install is not None:
-            raise CompileError(f"pipeline {self.spec.name!r}: pinned_install needs an explicit image "
-                               "(e.g. a Python image with pip) to install into")
-        try:
-            return task_image(self.spec, getattr(self.profile, "image_registry", None))
-        except ImageConfigError as exc:
-            raise CompileError(str(exc)) from None
-
-    def _env_from(self) -> tuple[m.EnvFromSource, ...]:
-        secret = getattr(self.profile, "pod_env_secret", None)
-        return (m.EnvFromSource(secret_ref=m.SecretEnvSource(name=secret)),) if secret else ()
-
-    def _spec_ref(self) -> str:
-        return self.options.spec_uri or f"env:{SPEC_ENV}"
-
-    def _common_env(self) -> list[m.EnvVar]:
-        env = [
-            m.EnvVar(name="CONVEYOR_RUN_ID", value=self.run_id),
-            m.EnvVar(name="CONVEYOR_PIPELINE", value=self.spec.name),
-        ]
-        if self.profile is not None:
-            env.append(m.EnvVar(name="CONVEYOR_ARTIFACT_ROOT", value=self.profile.artifact_root))
-            if self.profile.artifact_store_options():  # boto3 in the pod reads the endpoint from here
-                env.append(m.EnvVar(name="AWS_ENDPOINT_URL_S3", value=self.profile.artifact_endpoint))
-            if self.profile.pushgateway_url:
-                env.append(m.EnvVar(name="CONVEYOR_PUSHGATEWAY_URL", value=self.profile.pushgateway_url))
-        secrets = {"CONVEYOR_METADATA_URL": self.options.metadata_secret, **dict(self.options.secret_env)}
-        for name, ref_text in sorted(secrets.items()):
-            ref = SecretKeyRef.parse(ref_text, f"secret env {name}")
-            source = m.EnvVarSource(secret_key_ref=m.SecretKeySelector(name=ref.name, key=ref.key))
-            env.append(m.EnvVar(name=name, value_from=source))
-        if not self.options.spec_uri:
-            env.append(m.EnvVar(name=SPEC_ENV, value=expr(f"workflow.parameters.{SPEC_PARAM}")))
-        return env
+        self.pods = pod_context(self.spec, profile, options, self.run_id)
 
     # -- tasks -----------------------------------------------------------------------------------
     def scope_key(self, task: str) -> object:
@@ -148,6 +105,8 @@ class _Builder:
         )
         bound: list[str] = []
         index_loops: list[str] = []
+        omittable: list[str] = []  # ignore_upstream_failure inputs read from upstream tasks
+        guards: list[str] = []
         final_status = False
         for inp in component.inputs:
             if inp.name not in task.arguments:
@@ -158,13 +117,25 @@ class _Builder:
                     index_loops.append(arg.loop_id)
                 continue
             final_status = final_status or isinstance(arg, TaskFinalStatus)
+            where = f"{what} argument {inp.name!r}"
+            fallback = task.ignore_upstream_failure and bool(referenced_tasks(arg))
+            oks: list[str] = []
             for name, part in argument_parts(inp.name, arg):
                 if isinstance(part, LoopItem) and self.loop_modes.get(part.loop_id) == "index":
                     if part.loop_id not in index_loops:
                         index_loops.append(part.loop_id)
                     continue
-                node.args[param_name(name)] = self.sc.ref(part, key, f"{what} argument {inp.name!r}", task_name)
+                if fallback:
+                    node.args[param_name(name)], ok = self.sc.guarded(part, key, where)
+                    oks.append(f"({ok})")
+                else:
+                    node.args[param_name(name)] = self.sc.ref(part, key, where, task_name)
                 bound.append(name)
+            if fallback:  # the pod leaves the input to its default unless every upstream it reads succeeded
+                omittable.append(inp.name)
+                node.args[omitted_param(inp.name)] = branches.tag(f"!({' && '.join(oks)})")
+            elif isinstance(arg, OneOf):  # no branch ran: skipped, as locally
+                guards.append(self.sc.ref(OneOfRan(arg), key, where))
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
         for param, arg in pvc_params(task.kubernetes).items():
@@ -172,25 +143,27 @@ class _Builder:
         for field, arg in sorted(task.resource_args.items()):
             node.args[resource_param(field)] = self.sc.ref(arg, key, f"{what} set_{field}()", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
+        node.when, node.guarded = " && ".join(guards) or None, bool(guards)
         if task.ignore_upstream_failure:
-            reads = [n for n, a in task.arguments.items() if referenced_tasks(a)]
-            if reads:
+            late = [f"set_{f}()" for f, a in sorted(task.resource_args.items()) if referenced_tasks(a)]
+            late += ["a PVC name" for a in pvc_params(task.kubernetes).values() if referenced_tasks(a)]
+            if late:
                 raise CompileError(
-                    f"{what}: .ignore_upstream_failure() with inputs read from upstream tasks ({reads}) runs "
-                    "locally only; on Argo a failed task's outputs cannot fall back to the input's default. "
-                    "Pass those values through .after() and a pipeline parameter instead"
+                    f"{what}: .ignore_upstream_failure() with {', '.join(late)} read from an upstream task does not "
+                    "compile to Argo (a failed upstream leaves no value to size or mount the pod with; locally the "
+                    "task is skipped); give it a literal or a pipeline parameter instead"
                 )
             node.ignore_failure = True
         placement = place(task, self.profile, self.options.prefer_spot, what)
         settings = task.model_dump(
             mode="json", exclude={"name", "arguments", "after", "group", "display_name"}
         )
-        dedupe = json.dumps([task.component, bound, index_loops, final_status, settings], sort_keys=True)
+        dedupe = json.dumps([task.component, bound, index_loops, final_status, omittable, settings], sort_keys=True)
         if dedupe not in self.container_keys:
             name = self.names.name(("container", dedupe), task.component)
             self.container_keys[dedupe] = name
             self.containers[name] = container_template(
-                self.pods, name, task, component, bound, index_loops, placement, final_status
+                self.pods, name, task, component, bound, index_loops, placement, final_status, omittable
             )
         node.template = self.container_keys[dedupe]
         self.sc.scope(key).nodes[task_name] = node
@@ -294,6 +267,12 @@ class _Builder:
                 key = chain_t[common - 1] if common else ROOT
                 node_t = chain_t[common] if common < len(chain_t) else task
                 node_d = chain_d[common] if common < len(chain_d) else dep
+                if node_t != node_d and node_t != task and self.spec.tasks[task].ignore_upstream_failure:
+                    raise CompileError(
+                        f"pipeline {self.spec.name!r} task {task!r}: on Argo an .ignore_upstream_failure() task must "
+                        f"sit in the same loop or condition as its upstream {dep!r} (group {node_t!r} around it would "
+                        "not start after that upstream failed); move the task next to its upstream"
+                    )
                 if node_t != node_d:
                     self.sc.scope(key).nodes[node_t].deps.add(self.sc.node_name(node_d))
 

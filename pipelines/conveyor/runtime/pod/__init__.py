@@ -1,7 +1,7 @@
 """``python -m conveyor.runtime.pod``: one task attempt inside an Argo pod.
 
 Implements the argv contract documented in ``conveyor.compiler.argo`` (``--spec --task --run-id
---outputs-dir --input NAME=TEXT --loop-index LOOP=I --no-cache --workflow-failures``) with the same
+--outputs-dir --input NAME=TEXT --loop-index LOOP=I --omitted NAME=BOOL --no-cache --workflow-failures``) with the same
 one-task runtime as local mode (``conveyor.runtime.task.execute``):
 
 1. decode the spec (embedded ``env:CONVEYOR_SPEC`` or a URI in the artifact store);

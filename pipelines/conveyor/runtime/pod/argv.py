@@ -34,6 +34,9 @@ class PodArgs:
     loop_indices: dict[str, int] = field(default_factory=dict)
     no_cache: bool = False
     workflow_failures: str | None = None
+    # ignore_upstream_failure inputs whose upstream did not succeed: left to the input's default, as
+    # the local scheduler leaves them (``--omitted NAME=true``; Argo decides the value at run time)
+    omitted: frozenset[str] = frozenset()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,7 +64,11 @@ def parse_args(argv: Sequence[str]) -> PodArgs:
     parser.add_argument("--loop-index", action="append")
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--workflow-failures")
+    parser.add_argument("--omitted", action="append")
     ns = parser.parse_args(list(argv))
+    flags = _pairs(ns.omitted, "--omitted")
+    if bad := {n: v for n, v in flags.items() if v not in ("true", "false")}:
+        raise PodUsageError(f"--omitted {bad}: expected NAME=true or NAME=false")
     indices: dict[str, int] = {}
     for loop, text in _pairs(ns.loop_index, "--loop-index").items():
         try:
@@ -70,7 +77,8 @@ def parse_args(argv: Sequence[str]) -> PodArgs:
             raise PodUsageError(f"--loop-index {loop}={text[:40]!r}: the index must be an integer") from None
     return PodArgs(spec=ns.spec, task=ns.task, run_id=ns.run_id, outputs_dir=ns.outputs_dir,
                    inputs=_pairs(ns.input, "--input"), loop_indices=indices, no_cache=ns.no_cache,
-                   workflow_failures=ns.workflow_failures)
+                   workflow_failures=ns.workflow_failures,
+                   omitted=frozenset(n for n, v in flags.items() if v == "true"))
 
 
 def load_spec(ref: str, environ: Mapping[str, str], artifact_root: str | None) -> PipelineSpec:

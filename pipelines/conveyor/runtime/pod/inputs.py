@@ -25,6 +25,7 @@ from conveyor.ir.values import (
     Concat,
     Constant,
     LoopItem,
+    OneOf,
     PipelineParam,
     TaskFinalStatus,
     TaskOutput,
@@ -74,8 +75,8 @@ class InputResolver:
         params: dict[str, Any] = {}
         arts: dict[str, Any] = {}
         for inp in self.component.inputs:
-            if inp.name not in self.task.arguments:
-                continue
+            if inp.name not in self.task.arguments or inp.name in self.args.omitted:
+                continue  # an omitted input takes the component's default, as locally (readiness.OMITTED)
             value = self._value(inp, self.task.arguments[inp.name])
             (arts if inp.kind == "artifact" else params)[inp.name] = value
         return params, arts
@@ -108,6 +109,8 @@ class InputResolver:
             return decode_artifact(text, self.store, what)
         if isinstance(arg, PipelineParam):
             return self._pipeline_param(arg.name, text, what)
+        if isinstance(arg, OneOf):  # the branch that ran (Argo picked it); every branch has one type
+            arg = arg.items[0]
         if isinstance(arg, TaskOutput):
             produced = self.spec.component_of(arg.task).output(arg.output)
             return decode_value(produced.type if produced else inp.type, text, what)

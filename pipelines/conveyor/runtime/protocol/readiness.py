@@ -38,6 +38,22 @@ class Unavailable(Exception):
 OMITTED = object()  # an input left to its default: its producer failed and the task ignores that
 
 
+def resolve_one_of(items: tuple[Any, ...], resolve: Any) -> Any:
+    """``dsl.OneOf``: the output of the first branch not skipped by its condition. A skipped branch is
+    passed over; anything else - a value, ``NotReady``, a failed producer - decides. The local scheduler
+    and submit-time resolution both ask this, so a laptop and a cluster pick the same branch."""
+    skipped: Unavailable | None = None
+    for item in items:
+        try:
+            return resolve(item)
+        except Unavailable as exc:
+            if exc.status != "skipped":
+                raise
+            skipped = exc
+    assert skipped is not None
+    raise skipped
+
+
 def runtime_resources(resources: Resources, values: dict[str, Any]) -> Resources:
     """A task's resources with its run-time cpu/memory values filled in; ValueError names the setting."""
     fields: dict[str, Any] = {}
