@@ -11,7 +11,6 @@ import pytest
 
 from conveyor import dsl
 from conveyor.compiler.argo import CompileError, CompileOptions, compile_workflow, to_yaml
-from conveyor.dsl import Dataset, Input, Output
 from conveyor.runtime.loader import find_pipeline
 from conveyor.runtime.pod import parse_args
 from conveyor.runtime.pod.inputs import InputResolver
@@ -37,18 +36,6 @@ def flip(heads: bool) -> str:
 @dsl.component
 def word(text: str) -> str:
     return text
-
-
-@dsl.component
-def write(text: str, out: Output[Dataset]):
-    with open(out.path, "w") as fh:
-        fh.write(text)
-
-
-@dsl.component
-def read(data: Input[Dataset]) -> str:
-    with open(data.path) as fh:
-        return fh.read()
 
 
 @dsl.component
