@@ -38,6 +38,8 @@ def test_exit_handler_notifies_the_webhook_with_the_final_status(tenant, platfor
     report = bodies[0]
     assert report["run_id"] == data["run_id"] and report["pipeline"] == "e2e-exit-handler"
     assert report["status"] == ("failed" if fail else "succeeded"), report
+    # The failed task by name (from Argo's {{workflow.failures}}), not the workflow's own DAG node.
+    assert report["failed_task"] == ("maybe-fail" if fail else None), report
     assert pods.count_by_task() == {"maybe-fail": 1, "notify": 1}
 
 

@@ -104,3 +104,25 @@ def test_every_compiled_example_passes_argo_lint(argo_cli, profile, options, tmp
         cron = compile_cron_workflow(spec, "0 3 * * *", profile, type(options)(), timezone="UTC")
         (tmp_path / f"{stem}-cron.yaml").write_text(to_yaml(cron))
     assert lint(argo_cli, sorted(tmp_path.glob("*.yaml"))) == {}
+
+
+def test_pod_less_exit_only_workflows_and_per_execution_claim_names_pass_argo_lint(argo_cli, profile, tmp_path):
+    """Two shapes no example has: a body fully cached (a zero-length suspend entrypoint, then onExit)
+    and CreatePVC's claim named by ``{{pod.name}}`` inside a resource manifest."""
+    from conveyor.compiler.argo import CompileOptions
+    from tests.pipelines.compiler import feature_pipelines as fp
+    from tests.pipelines.kfp.compat import fixture
+
+    from conveyor.ir.graph import all_exit_tasks
+
+    spec = fp.exit_handler.pipeline_spec
+    body = [t for t in spec.tasks if t not in all_exit_tasks(spec)]
+    exit_only = compile_workflow(spec, profile, CompileOptions(run_id="r1", cached={t: {} for t in body}))
+    assert next(t for t in exit_only["spec"]["templates"] if t["name"] == exit_only["spec"]["entrypoint"])["suspend"]
+    (tmp_path / "exit-only.yaml").write_text(to_yaml(exit_only))
+    pvc = load_module_file(fixture("pvc_lifecycle.py"))
+    pipeline = next(v for v in vars(pvc).values() if hasattr(v, "pipeline_spec") and not isinstance(v, type))
+    manifest = compile_workflow(pipeline.pipeline_spec, profile, CompileOptions(run_id="r1"))
+    assert "{{pod.name}}" in to_yaml(manifest)
+    (tmp_path / "pvc.yaml").write_text(to_yaml(manifest))
+    assert lint(argo_cli, sorted(tmp_path.glob("*.yaml"))) == {}

@@ -41,7 +41,7 @@ def test_compiled_pvc_lifecycle_matches_kfp(tmp_path, argo_schema):
     assert created["spec"]["accessModes"] == wanted["access_modes"]
     assert created["spec"]["resources"]["requests"]["storage"] == wanted["size"]
     assert created["spec"]["storageClassName"] == wanted["storage_class_name"]
-    assert created["metadata"]["name"] == "{{workflow.uid}}" + wanted["pvc_name_suffix"]
+    assert created["metadata"]["name"] == "{{pod.name}}" + wanted["pvc_name_suffix"]
     out = "{{tasks.createpvc.outputs.parameters.name}}"
     for task in ("write", "read"):
         (mount,) = kfp_mounts[f"exec-{task}"]["pvcMount"]

@@ -4,7 +4,10 @@ A create task becomes ``resource: {action: create}`` with a PersistentVolumeClai
 output parameter ``name`` read back from the created object (``{.metadata.name}``), so downstream
 ``mount_pvc`` and ``DeletePVC`` see the real name. A delete task is ``resource: {action: delete}``.
 Literal inputs are written into the manifest; pipeline values arrive as template inputs. The claim is
-named as kfp's driver names it: ``pvc_name``, or a UUID (the workflow's) followed by ``pvc_name_suffix``;
+named as kfp's driver names it: ``pvc_name``, or an ID unique to this execution followed by
+``pvc_name_suffix``: the resource pod's name (``{{pod.name}}``), so two CreatePVC tasks with one suffix,
+or one inside a ParallelFor, get a claim each (the workflow's UID made them collide), as locally,
+where each execution takes a fresh UUID;
 an empty ``storage_class_name`` (kfp's default) leaves the class to the cluster's default. The workflow's service
 account needs RBAC to create and delete PersistentVolumeClaims in its namespace.
 """
@@ -43,7 +46,7 @@ def _values(task: TaskSpec, component: ComponentSpec) -> tuple[dict[str, Any], l
 
 def _claim_name(values: dict[str, Any], what: str) -> str:
     try:
-        return claim_name(values.get("pvc_name"), values.get("pvc_name_suffix"), "{{workflow.uid}}")
+        return claim_name(values.get("pvc_name"), values.get("pvc_name_suffix"), "{{pod.name}}")
     except ValueError as exc:
         raise CompileError(f"{what}: {exc}") from None
 
