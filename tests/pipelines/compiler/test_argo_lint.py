@@ -110,10 +110,9 @@ def test_pod_less_exit_only_workflows_and_per_execution_claim_names_pass_argo_li
     """Two shapes no example has: a body fully cached (a zero-length suspend entrypoint, then onExit)
     and CreatePVC's claim named by ``{{pod.name}}`` inside a resource manifest."""
     from conveyor.compiler.argo import CompileOptions
+    from conveyor.ir.graph import all_exit_tasks
     from tests.pipelines.compiler import feature_pipelines as fp
     from tests.pipelines.kfp.compat import fixture
-
-    from conveyor.ir.graph import all_exit_tasks
 
     spec = fp.exit_handler.pipeline_spec
     body = [t for t in spec.tasks if t not in all_exit_tasks(spec)]
