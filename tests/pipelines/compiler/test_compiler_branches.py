@@ -174,6 +174,28 @@ def test_ignore_upstream_failure_over_a_one_of_and_a_formatted_string(argo_schem
     assert args["message--omitted"] == '{{=!((tasks["fail"].status == "Succeeded") && (true))}}'
 
 
+@dsl.pipeline
+def ignore_after_a_chain(text: str = "boom"):
+    up = fail(text=text)
+    middle = word(text=up.output)  # omitted when up fails
+    cleanup(message=middle.output).ignore_upstream_failure()
+    word(text="independent")
+
+
+def test_a_dag_with_an_ignoring_task_is_judged_by_its_upstreams_too(argo_schema):
+    """Argo judges a DAG by its leaves: without ``target`` the failed upstream of a task that ran anyway
+    would not count and the run would end Succeeded (seen on the real controller); kfp fails it."""
+    def target(pipeline):
+        manifest = compiled(pipeline, argo_schema)
+        return templates(manifest)[manifest["spec"]["entrypoint"]]["dag"].get("target")
+
+    assert target(e2e.ignore_upstream_failure) == "fail-now clean-up"
+    assert target(one_of_in_ignore_task) == "condition-1 condition-2 cleanup"
+    # an omitted task inherits its failed parent's phase in Argo's verdict, so naming it keeps the failure
+    assert target(ignore_after_a_chain) == "word-2 word cleanup"
+    assert target(e2e.one_of_parameter) is None  # no ignoring task: Argo's default, the leaves
+
+
 @pytest.mark.parametrize(("pipeline", "words"), [
     (ignore_inside_a_condition, ["task 'cleanup'", "same loop or condition", "move the task next to its upstream"]),
     (ignore_with_upstream_cpu, ["task 'cleanup'", "set_cpu_limit()", "literal or a pipeline parameter"]),

@@ -42,8 +42,25 @@ def dag_template(scope: Scope) -> m.Template:
         inputs=m.Inputs(parameters=inputs) if inputs else None,
         outputs=m.Outputs(parameters=exports) if exports else None,
         parallelism=scope.parallelism,
-        dag=m.DAGTemplate(tasks=[dag_task(n, guarded if depends else None) for n in ordered(nodes)]),
+        dag=m.DAGTemplate(tasks=[dag_task(n, guarded if depends else None) for n in ordered(nodes)],
+                          target=failure_targets(nodes)),
     )
+
+
+def failure_targets(nodes: list[Node]) -> str | None:
+    """The DAG's ``target`` when an ignore_upstream_failure task sits in it, else None (Argo's default).
+
+    Argo judges a DAG by its target tasks, by default its leaves (controller/dag.go assessDAGPhase): a
+    failed task whose dependent ran anyway (``depends: x.Failed``) no longer counts, so the run would end
+    *Succeeded*. kfp fails that run, and so does the local executor. Naming the ignoring tasks' upstreams as
+    targets too keeps their failure (or that of an omitted branch above them) in the verdict; the set of
+    tasks that run is the same, since every one is a target or an ancestor of one."""
+    ignoring = [n for n in nodes if n.ignore_failure and n.deps]
+    if not ignoring:
+        return None
+    depended = set().union(*(n.deps for n in nodes))
+    wanted = {n.name for n in nodes if n.name not in depended}.union(*(n.deps for n in ignoring))
+    return " ".join(n.name for n in ordered(nodes) if n.name in wanted)
 
 
 # Argo's own reading of ``dependencies: [d]`` (workflow/common/ancestry.go expandDependency)
