@@ -75,19 +75,28 @@ def test_argo_final_status_becomes_the_local_one():
     assert "exit code 3" in bad["error_message"]
 
 
-def test_the_failed_task_is_the_first_failure_that_ran_a_pod():
-    """On the real Argo v4.0.5 controller {{workflow.failures}} listed the workflow's own DAG node first
-    (its displayName is the workflow's name), so the report named the workflow instead of the task.
-    The entries here have the fields of Argo's failures list; only pod nodes carry a podName."""
+def test_the_failed_task_is_found_by_name_among_argos_failed_nodes():
+    """On the real Argo v4.0.5 controller {{workflow.failures}} lists every failed node in map order,
+    the workflow's own DAG node among them (its displayName is the workflow's name), and every entry
+    has a podName (the controller generates one for any node). The report once named the workflow;
+    the task is the entry named after a spec task, the earliest to end, with its last attempt's message."""
+    wf = "pod-exit-20261202-135543-b21476"
     failures = json.dumps([
-        {"displayName": "e2e-exit-handler-20261202-135543-b21476", "message": "child failed", "templateName": "main",
-         "phase": "Failed", "podName": "", "finishedAt": "2026-12-02T13:56:01Z"},
-        {"displayName": "maybe-fail", "message": "Error (exit code 4)", "templateName": "maybe-fail",
-         "phase": "Failed", "podName": "e2e-exit-handler-20261202-135543-b21476-maybe-fail-1", "finishedAt": ""}])
+        {"displayName": wf, "message": "child failed", "templateName": "pod-exit", "phase": "Failed",
+         "podName": f"{wf}-pod-exit-1", "finishedAt": "2026-12-02T13:56:09Z"},
+        {"displayName": "broken", "message": "No more retries left", "templateName": "broken", "phase": "Failed",
+         "podName": f"{wf}-broken-2", "finishedAt": "2026-12-02T13:56:08Z"},
+        {"displayName": "broken(1)", "message": "Error (exit code 4)", "templateName": "broken", "phase": "Failed",
+         "podName": f"{wf}-broken-3", "finishedAt": "2026-12-02T13:56:07Z"},
+        {"displayName": "broken(0)", "message": "Error (exit code 1)", "templateName": "broken", "phase": "Failed",
+         "podName": f"{wf}-broken-4", "finishedAt": "2026-12-02T13:56:01Z"}])
     status = json.dumps({"state": "Failed"})
     bad = _resolver(pp.exit_pipeline, "announce", {"status": status}, failures).resolve()[0]["status"]
-    assert bad["pipeline_task_name"] == "maybe-fail"
-    assert bad["error_message"] == "task maybe-fail: Error (exit code 4)"
+    assert bad["pipeline_task_name"] == "broken"
+    assert bad["error_message"] == "task broken: Error (exit code 4)"  # the last attempt, not the retry summary
+    only_the_workflow = json.dumps([{"displayName": wf, "message": "child failed", "podName": f"{wf}-1"}])
+    bad = _resolver(pp.exit_pipeline, "announce", {"status": status}, only_the_workflow).resolve()[0]["status"]
+    assert bad["pipeline_task_name"] == "" and bad["error_message"] == "the workflow failed: child failed"
 
 
 def test_typed_inputs_follow_local_resolution():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from conveyor.ir.errors import PermanentError
@@ -33,6 +34,8 @@ from conveyor.ir.values import (
 from conveyor.runtime.pod.argv import PodArgs, PodUsageError
 from conveyor.runtime.protocol.codec import artifact_ref, decode_artifact, parse_json_leniently, text_form
 from conveyor.stores.metadata.api import MetadataStore
+
+_SUFFIXES = re.compile(r"(\([^()]*\))+$")  # Argo's attempt and loop-item suffixes: task(0), task(1:a)(0)
 
 __all__ = ["ARGO_STATES", "InputResolver", "artifact_ref", "decode_artifact", "decode_value", "instance_id", "text_form"]
 
@@ -159,6 +162,26 @@ class InputResolver:
             return [leaf(value)]
         return level(value, depth)
 
+    def _failed_task(self, failures: list[dict[str, Any]]) -> tuple[str, str]:
+        """(task, message) of the first task that failed, from Argo's ``{{workflow.failures}}``.
+
+        Argo lists every failed node in map order: the workflow's own DAG node (displayName = the
+        workflow's name), condition and loop groups, a retried task's Retry node ("No more retries
+        left") and its attempts (``task(0)``, ``task(1:item)``). Every entry has a podName (Argo
+        generates one for any node), so the task is found by name: the entry whose displayName, less
+        its ``(...)`` suffixes, is a task of the spec; the earliest to finish, with the message of
+        its last attempt."""
+        def base(entry: dict[str, Any]) -> str:
+            return _SUFFIXES.sub("", str(entry.get("displayName") or ""))
+
+        named = sorted((f for f in failures if base(f) in self.spec.tasks),
+                       key=lambda f: str(f.get("finishedAt") or "~"))  # unknown end: last
+        if not named:  # no task among them (a group or the workflow itself failed): no name to give
+            return "", next((str(f["message"]) for f in failures if f.get("message")), "")
+        task = base(named[0])
+        attempts = [f for f in named if base(f) == task and f.get("displayName") != task]
+        return task, str((attempts[-1] if attempts else named[0]).get("message") or "")
+
     def final_status(self, text: str) -> dict[str, Any]:
         """The exit task's status with the local keys: SUCCEEDED/FAILED, error code and message."""
         data = parse_json_leniently(text)
@@ -171,11 +194,8 @@ class InputResolver:
             return status
         failures = parse_json_leniently(self.args.workflow_failures)
         failures = [f for f in failures if isinstance(f, dict)] if isinstance(failures, list) else []
-        # Argo lists every failed node, the workflow's own DAG node first (displayName = the workflow's
-        # name, no pod): the task that failed is the first node that ran a pod.
-        first = next((f for f in failures if f.get("podName")), failures[0] if failures else {})
-        name = str(first.get("displayName") or first.get("templateName") or "")
+        name, message = self._failed_task(failures)
         status.update(error_code=1, pipeline_task_name=name,
-                      error_message=f"task {name}: {first.get('message') or 'failed'}" if first
-                      else "the workflow failed")
+                      error_message=f"task {name}: {message or 'failed'}" if name
+                      else f"the workflow failed: {message}" if message else "the workflow failed")
         return status
