@@ -152,3 +152,31 @@ def fanout(n: int = 200) -> int:
     with dsl.ParallelFor(items.output, parallelism=8) as x:
         sq = square(x=x)
     return add_all(values=dsl.Collected(sq.output)).output
+
+
+WORKSPACE_CLASS = "conveyor-e2e-workspace"  # the test's own PV answers claims of this class
+
+
+@component
+def write_note(workspace_path: str, text: str) -> str:
+    import os
+
+    with open(os.path.join(workspace_path, "note.txt"), "w") as fh:
+        fh.write(text)
+    return workspace_path
+
+
+@component
+def read_note(workspace_path: str) -> str:
+    import os
+
+    with open(os.path.join(workspace_path, "note.txt")) as fh:
+        return fh.read()
+
+
+@dsl.pipeline(name="e2e-workspace", pipeline_config=dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(
+    size="64Mi", kubernetes=dsl.KubernetesWorkspaceConfig(pvcSpecPatch={"storageClassName": WORKSPACE_CLASS}))))
+def workspace(text: str = "left in the workspace") -> str:
+    """Two pods, one after the other, share the run's PVC at /kfp-workspace."""
+    wrote = write_note(workspace_path=dsl.WORKSPACE_PATH_PLACEHOLDER, text=text)
+    return read_note(workspace_path=dsl.WORKSPACE_PATH_PLACEHOLDER).after(wrote).output

@@ -22,6 +22,7 @@ from conveyor.dsl.channels import (
     PipelineParamChannel,
 )
 from conveyor.dsl.component import task_base_name
+from conveyor.dsl.config import PipelineConfig, workspace_spec
 from conveyor.dsl.context import BuildState, building, current_state
 from conveyor.dsl.signature import default_fields, strip_optional, type_hints
 from conveyor.dsl.subpipeline import SubPipelineTask
@@ -100,9 +101,11 @@ class Pipeline:
     """A pipeline definition (kfp's GraphComponent): `.pipeline_spec` is its IR."""
 
     def __init__(
-        self, func: Callable[..., Any], name: str | None = None, description: str | None = None
+        self, func: Callable[..., Any], name: str | None = None, description: str | None = None,
+        config: PipelineConfig | None = None,
     ) -> None:
         self.python_func = func
+        self.workspace = workspace_spec(config, task_base_name(name or func.__name__))
         self.name = name or task_base_name(func.__name__)
         self.description = description if description is not None else inspect.getdoc(func)
         self.inputs = _pipeline_inputs(func, self.name)
@@ -145,6 +148,7 @@ class Pipeline:
             components=state.components,
             tasks={name: task.to_spec() for name, task in state.tasks.items()},
             groups=state.groups,
+            workspace=self.workspace,
         )
         return validate(spec)
 
@@ -217,10 +221,11 @@ def pipeline(
     display_name: str | None = None,
     pipeline_config: Any = None,
 ) -> Any:
-    """Decorator, bare or with arguments, as in kfp. `pipeline_root`, `display_name` and
-    `pipeline_config` are accepted for compatibility; artifact locations come from the profile."""
+    """Decorator, bare or with arguments, as in kfp. `pipeline_root` and `display_name` are accepted
+    for compatibility (artifact locations come from the profile); `pipeline_config` gives the run a
+    workspace (dsl.PipelineConfig)."""
 
     def wrap(f: Callable[..., Any]) -> Pipeline:
-        return Pipeline(f, name=name, description=description)
+        return Pipeline(f, name=name, description=description, config=pipeline_config)
 
     return wrap(func) if func is not None else wrap

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from conveyor.profile import Profile, ProfileError, conveyor_home, local_profile
 from conveyor.runtime import kube_local
 from conveyor.runtime.protocol.binding import bind_arguments
 from conveyor.runtime.protocol.codec import new_run_id
+from conveyor.runtime.protocol.workdir import AttemptDir
 from conveyor.stores.artifacts import open_artifact_store
 from conveyor.stores.metadata import MetadataStore, MetadataStoreError, open_metadata_store
 
@@ -196,6 +198,8 @@ class LocalRunner:
         metrics.metadata_push(True)
         kube_local.cleanup(self.home / "runs" / run_id)
         status = "succeeded" if scheduler.succeeded() else "failed"
+        if status == "succeeded":  # a failed run keeps it: `conveyor resume` continues with what is there
+            shutil.rmtree(AttemptDir.workspace(self.home, run_id), ignore_errors=True)
         outputs = _pipeline_outputs(spec, graph)
         self.store.set_run_outputs(run_id, outputs)
         self.store.set_run_status(run_id, status, error=scheduler.first_error)

@@ -22,6 +22,7 @@ from conveyor.ir.importer import ImporterImplementation
 from conveyor.ir.kubernetes import KubernetesSettings, PvcImplementation
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
+from conveyor.ir.workspace import WorkspaceSpec
 
 InputStyle = Literal["value", "artifact", "path", "final_status"]
 OutputStyle = Literal["return", "return_field", "artifact", "path"]
@@ -236,9 +237,12 @@ class PipelineSpec(Frozen):
     components: dict[str, ComponentSpec] = Field(default_factory=dict)
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
     groups: dict[str, Group] = Field(default_factory=dict)
+    workspace: WorkspaceSpec | None = None  # dsl.PipelineConfig(workspace=...): a folder all tasks share
 
     def to_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
+        if data["workspace"] is None:  # left out when unset: digests and manifests stay as before
+            del data["workspace"]
         for task in data["tasks"].values():  # unset pod settings are left out: digests and manifests stay as before
             if task.get("kubernetes") == _NO_KUBERNETES:
                 del task["kubernetes"]

@@ -29,6 +29,7 @@ from conveyor.ir.values import (
     TaskOutput,
     condition_args,
 )
+from conveyor.ir.workspace import component_uses, mentions
 
 
 def validate(spec: PipelineSpec) -> PipelineSpec:
@@ -53,9 +54,22 @@ class _Validator:
         for name, task in self.spec.tasks.items():
             self.check_task(name, task)
         self.check_outputs()
+        self.check_workspace()
         cycle = find_cycle(self.spec)
         if cycle:
             self.fail(f"dependency cycle: {' -> '.join(cycle)}", task=cycle[0])
+
+    def check_workspace(self) -> None:
+        """A task that reads dsl.WORKSPACE_PATH_PLACEHOLDER needs a workspace: refused here, as kfp's
+        compiler refuses ``download_to_workspace`` without one, rather than failing in the run."""
+        if self.spec.workspace is not None:
+            return
+        for name, task in self.spec.tasks.items():
+            arg = next((a for a, v in task.arguments.items() if mentions(v.model_dump(mode="json"))), None)
+            why = component_uses(self.spec.component_of(name)) if arg is None else f"input {arg!r} holds dsl.WORKSPACE_PATH_PLACEHOLDER"
+            if why:
+                self.fail(f"{why}, but the pipeline has no workspace; add pipeline_config=dsl.PipelineConfig("
+                          "workspace=dsl.WorkspaceConfig(size='1Gi')) to @dsl.pipeline", task=name, argument=arg)
 
     # groups ---------------------------------------------------------------
     def check_groups(self) -> None:

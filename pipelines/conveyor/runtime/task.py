@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from conveyor.ir import workspace
 from conveyor.ir.artifacts import Artifact, artifact_class, set_task_root
 from conveyor.ir.errors import PermanentError
 from conveyor.ir.importer import ImporterImplementation
@@ -75,7 +76,10 @@ class TaskContext:
                 return [a.path for a in items] if spec.style == "path" else items
             art = self._artifact_in(spec.name, data)
             return art.path if spec.style == "path" else art
-        value = params[spec.name]
+        try:
+            value = workspace.resolve(params[spec.name], self.request.workspace, f"{self.label} input {spec.name!r}")
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
         if spec.style == "path":  # InputPath(str): kfp hands the value over in a file
             target = self.workdir / "inputs" / spec.name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +203,7 @@ def execute(request: TaskRequest) -> tuple[int, TaskResult]:
             if func is not None:
                 returned = func(**kwargs)
             elif isinstance(impl, ImporterImplementation):
-                returned = run_importer(ctx.component, request.parameters, outputs)
+                returned = run_importer(ctx.component, request.parameters, outputs, request.workspace)
             elif isinstance(impl, PvcImplementation):
                 returned = run_pvc(ctx.component, request.parameters, outputs)
             else:

@@ -23,7 +23,8 @@ _RUNNER = """
 import json, sys, importlib.util, warnings
 warnings.simplefilter("ignore")
 from kfp import local
-local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=sys.argv[2])
+import os; os.makedirs(sys.argv[2] + "-workspace", exist_ok=True)  # dsl.PipelineConfig workspaces
+local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=sys.argv[2], workspace_root=sys.argv[2] + "-workspace")
 spec = importlib.util.spec_from_file_location("kfp_fixture", sys.argv[1])
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 task = getattr(module, sys.argv[3])(**json.loads(sys.argv[4]))

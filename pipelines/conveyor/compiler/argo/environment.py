@@ -22,7 +22,7 @@ def pod_context(spec: PipelineSpec, profile: Profile | None, options: CompileOpt
     """Built once per compile; every container template reads it."""
     return PodContext(options, options.spec_uri or f"env:{SPEC_ENV}", run_id,
                       tuple(_common_env(spec, profile, options, run_id)), _env_from(profile),
-                      _image(spec, profile, options))
+                      _image(spec, profile, options), workspace=spec.workspace is not None)
 
 
 def _image(spec: PipelineSpec, profile: Profile | None, options: CompileOptions) -> str | None:

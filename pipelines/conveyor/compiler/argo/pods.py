@@ -30,7 +30,7 @@ from conveyor.compiler.argo.options import (
     SecretKeyRef,
 )
 from conveyor.compiler.argo.placement import Placement
-from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec
+from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec, workspace
 
 TASK_PARAM = "conveyor-task"
 RESOURCE_PARAM = "conveyor-res-{}"  # a cpu/memory setting given a run-time value, e.g. conveyor-res-cpu-limit
@@ -74,6 +74,7 @@ class PodContext:
     env: tuple[m.EnvVar, ...]
     env_from: tuple[m.EnvFromSource, ...]  # the profile's pod_env_secret, on every pod
     image: str | None  # the pipeline's task image; components with a base_image run their own
+    workspace: bool = False  # the run has a workspace PVC (dsl.PipelineConfig): every pod mounts it
 
 
 def cpu_quantity(cores: float) -> str:
@@ -193,6 +194,8 @@ def container_template(
         args.append("--no-cache")
     if final_status:
         args += ["--workflow-failures", "{{workflow.failures}}"]
+    if ctx.workspace:
+        args += ["--workspace", workspace.MOUNT_PATH]
     prelude = install_prelude(component, ctx.options)
     if prelude:
         command, args = ["sh", "-c"], [prelude, "conveyor-pod", *args]
@@ -212,6 +215,8 @@ def container_template(
         # which restricted namespaces expect): the outputs directory and Python's tempfile need /tmp.
         volumes.append(m.Volume(name=TMP_VOLUME, empty_dir=m.EmptyDirVolumeSource()))
         mounts.append(m.VolumeMount(name=TMP_VOLUME, mount_path=TMP_PATH))
+    if ctx.workspace:  # the claim comes from the Workflow's volumeClaimTemplates, one per run
+        mounts.append(m.VolumeMount(name=workspace.VOLUME, mount_path=workspace.MOUNT_PATH))
     if isinstance(component.implementation, ContainerImplementation):  # the pod is the image: run its command here
         env.append(m.EnvVar(name="CONVEYOR_CONTAINER_ENGINE", value="host"))
     if ctx.options.pip_cache_claim and prelude:

@@ -60,6 +60,7 @@ from conveyor.ir import (
     TaskFinalStatus,
     dependencies,
     topological_order,
+    workspace,
 )
 from conveyor.ir.graph import referenced_tasks
 from conveyor.ir.kubernetes import PvcImplementation
@@ -332,7 +333,19 @@ class _Builder:
             ]
             if self.options.pip_cache_claim
             else None,
+            volume_claim_templates=self.workspace_claims(),
+            # deleted however the run ends: a resubmit is a new Workflow with a new claim, so a failed
+            # run's workspace could only leak storage (Argo's default keeps it after a failure)
+            volume_claim_gc=m.VolumeClaimGC(strategy="OnWorkflowCompletion") if self.spec.workspace else None,
         )
+
+    def workspace_claims(self) -> list[m.PersistentVolumeClaim] | None:
+        """The run's workspace PVC: Argo creates it when the Workflow starts and deletes it when the
+        Workflow ends (``volumeClaimGC``), kfp's lifetime for a workspace."""
+        if self.spec.workspace is None:
+            return None
+        claim = m.PersistentVolumeClaimSpec.model_validate(self.spec.workspace.claim_spec())
+        return [m.PersistentVolumeClaim(metadata=m.ObjectMeta(name=workspace.VOLUME), spec=claim)]
 
     def labels(self) -> dict[str, str]:
         labels = {LABEL_KEY_PIPELINE: label_value(self.spec.name)}

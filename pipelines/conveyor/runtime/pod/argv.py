@@ -37,6 +37,7 @@ class PodArgs:
     # ignore_upstream_failure inputs whose upstream did not succeed: left to the input's default, as
     # the local scheduler leaves them (``--omitted NAME=true``; Argo decides the value at run time)
     omitted: frozenset[str] = frozenset()
+    workspace: str | None = None  # where the run's workspace PVC is mounted (dsl.PipelineConfig)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +66,7 @@ def parse_args(argv: Sequence[str]) -> PodArgs:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--workflow-failures")
     parser.add_argument("--omitted", action="append")
+    parser.add_argument("--workspace")
     ns = parser.parse_args(list(argv))
     flags = _pairs(ns.omitted, "--omitted")
     if bad := {n: v for n, v in flags.items() if v not in ("true", "false")}:
@@ -78,7 +80,7 @@ def parse_args(argv: Sequence[str]) -> PodArgs:
     return PodArgs(spec=ns.spec, task=ns.task, run_id=ns.run_id, outputs_dir=ns.outputs_dir,
                    inputs=_pairs(ns.input, "--input"), loop_indices=indices, no_cache=ns.no_cache,
                    workflow_failures=ns.workflow_failures,
-                   omitted=frozenset(n for n, v in flags.items() if v == "true"))
+                   omitted=frozenset(n for n, v in flags.items() if v == "true"), workspace=ns.workspace)
 
 
 def load_spec(ref: str, environ: Mapping[str, str], artifact_root: str | None) -> PipelineSpec:

@@ -143,7 +143,7 @@ class PodAttempt:
         with tempfile.TemporaryDirectory(prefix="conveyor-task-") as work:
             request = TaskRequest(run_id=self.run_id, task_id=self.task_id, component=self.component,
                                   parameters=params, artifacts=arts, artifact_root=self.artifact_root,
-                                  workdir=work, result=str(Path(work) / "result.json"))
+                                  workdir=work, result=str(Path(work) / "result.json"), workspace=self.args.workspace)
             os.environ["CONVEYOR_TASK_ID"] = self.task_id
             log_path = Path(work) / "log.txt"
             try:

@@ -10,7 +10,8 @@ Key version 2 added the environment; entries written under version 1 are never r
 
 Never cached (:func:`uncacheable`): a task whose component takes the run's final status
 (``PipelineTaskFinalStatus``: an exit-handler notification must reach every run) or is declared
-``side_effects=True`` (``@dsl.component(side_effects=True)``, kept in ``ComponentSpec.side_effects``).
+``side_effects=True`` (``@dsl.component(side_effects=True)``, kept in ``ComponentSpec.side_effects``),
+or one that reads the run's workspace (``conveyor.ir.workspace``: a later run's workspace starts empty).
 The local scheduler, the pod and submit-time resolution all ask
 :func:`task_key`, so the three agree on the key and on whether there is one.
 """
@@ -21,6 +22,7 @@ import hashlib
 import json
 from typing import Any
 
+from conveyor.ir import workspace
 from conveyor.ir.spec import ComponentSpec, PipelineSpec
 
 KEY_VERSION = 2
@@ -52,7 +54,7 @@ def uncacheable(component: ComponentSpec) -> str | None:
     status = next((i.name for i in component.inputs if i.style == "final_status"), None)
     if status is not None:
         return f"component {component.name!r} reads the run's final status ({status!r}): it runs in every run"
-    return None
+    return workspace.component_uses(component)
 
 
 def task_key(spec: PipelineSpec, task: str, parameters: dict[str, Any], artifacts: dict[str, Any],
@@ -62,5 +64,7 @@ def task_key(spec: PipelineSpec, task: str, parameters: dict[str, Any], artifact
     spec_task = spec.tasks[task]
     component = spec.component_of(task)
     if not (use_cache and spec_task.caching) or uncacheable(component) is not None:
+        return None
+    if workspace.mentions(parameters):  # it reads this run's workspace
         return None
     return cache_key(component, parameters, artifacts, spec_task.env)

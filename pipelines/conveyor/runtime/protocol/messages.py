@@ -6,7 +6,8 @@ the same request in memory and gets the same result from ``conveyor.runtime.task
 
 - ``TaskRequest``: run and task ids, the component IR, resolved ``parameters`` (values) and
   ``artifacts`` (stored dicts with uri + digest, or lists of them for collected outputs), the
-  artifact root, the attempt's scratch ``workdir`` and where to write the ``result``.
+  artifact root, the attempt's scratch ``workdir``, where to write the ``result`` and the run's
+  ``workspace`` folder, if it has one.
 - ``TaskResult``: ``status`` succeeded | failed; on success the output ``parameters`` and
   ``artifacts``; on failure ``failure_class``, ``error`` and ``traceback``. ``outputs`` is the
   ``{"parameters", "artifacts"}`` dict that the metadata store and the cache record.
@@ -36,6 +37,7 @@ class TaskRequest(BaseModel):
     artifact_root: str
     workdir: str
     result: str
+    workspace: str | None = None  # the run's shared folder (dsl.PipelineConfig), None without one
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(self.model_dump_json())

@@ -39,6 +39,12 @@ class AttemptDir:
         return home / "runs" / run_id
 
     @classmethod
+    def workspace(cls, home: Path, run_id: str) -> Path:
+        """The run's workspace (dsl.PipelineConfig): kept while the run can be resumed, removed once it
+        succeeded (kfp.local removes it after every run)."""
+        return cls.run_root(home, run_id) / "workspace"
+
+    @classmethod
     def prepare(cls, home: Path, run_id: str, task_id: str, number: int) -> AttemptDir:
         root = cls.run_root(home, run_id) / task_id / f"attempt-{number}"
         if root.exists():
