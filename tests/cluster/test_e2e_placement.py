@@ -15,6 +15,7 @@ nodeSelector must say ``on-demand`` while the first pod's says ``spot``.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -85,6 +86,19 @@ def test_gpu_task_without_capacity_is_reported_pending_with_a_bounded_wait(tenan
     assert waited < 15 + 60, waited  # bounded: the 15 s limit plus submit and pod creation
 
 
+def _diagnosis(tenant, pods: PodRecorder, err: str = "") -> str:
+    """What a failed preemption run looked like: every pod's history and every Argo node's status."""
+    lines = [f"pod {p.name}: task={p.task} phases={[ph for _, ph in p.phases]} selector={p.node_selector} "
+             f"reason={p.reason} exit={p.exit_codes} deleted={p.deleted}" for p in pods.pods.values()]
+    for wf in tenant.workflows():
+        status = wf.get("status") or {}
+        lines.append(f"workflow {wf['metadata']['name']}: {status.get('phase')} {status.get('message', '')}")
+        lines += [f"  node {n.get('displayName')} {n.get('type')} {n.get('phase')} {n.get('message', '')}"
+                  for n in (status.get("nodes") or {}).values()]
+    return "\n".join(lines) + "\n--- submit stderr ---\n" + err[-3000:]
+
+
+@pytest.mark.timeout(600)  # waits below: 240 s for the first pod, 6 s, then up to 300 s for the retry
 def test_evicted_spot_pod_retries_on_the_on_demand_fallback(platform, gpu_node, tmp_path):
     from kubernetes import client
 
@@ -100,14 +114,19 @@ def test_evicted_spot_pod_retries_on_the_on_demand_fallback(platform, gpu_node, 
             _patch_node(platform, labels={POOL_LABEL: "on-demand"})  # the spot capacity is gone
             core.create_namespaced_pod_eviction(first.name, tenant.namespace, client.V1Eviction(
                 metadata=client.V1ObjectMeta(name=first.name, namespace=tenant.namespace)))
-            out, err = proc.communicate(timeout=400)
+            try:
+                out, err = proc.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                pytest.fail("the retried run did not finish in 300 s\n" + _diagnosis(tenant, pods, err))
         finally:
             if proc.poll() is None:
                 proc.kill()
         data = json.loads(out)
-        assert proc.returncode == 0 and data["status"] == "succeeded", (data, err[-2000:])
+        assert proc.returncode == 0 and data["status"] == "succeeded", _diagnosis(tenant, pods, err)
         tries = pods.for_task("on-gpu")
-        assert len(tries) == 2, [(p.name, p.phase, p.node_selector) for p in tries]
+        assert len(tries) == 2, _diagnosis(tenant, pods, err)
         assert tries[0].node_selector.get(POOL_LABEL) == "spot"
         assert tries[1].node_selector.get(POOL_LABEL) == "on-demand"
         assert tries[1].phase == "Succeeded"

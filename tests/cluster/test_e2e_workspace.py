@@ -49,7 +49,7 @@ def test_a_workspace_is_one_claim_both_pods_share(tenant, platform):
     folder = Path(platform.cluster.info.root) / "e2e-workspaces" / tenant.namespace
     with hostpath_volume(platform.cluster.api, folder, f"ws-{tenant.namespace}") as core, \
             PodRecorder(platform.cluster.api, tenant.namespace) as pods:
-        proc = tenant.submit(f"{PIPELINES}:workspace", "-p", 'text="from the first pod"', "--watch", "--json")
+        proc = tenant.submit(f"{PIPELINES}:workspace", "-p", "text=from the first pod", "--watch", "--json")
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     data = json.loads(proc.stdout)
     assert data["status"] == "succeeded" and data["outputs"] == {"Output": "from the first pod"}, data
