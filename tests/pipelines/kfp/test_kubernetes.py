@@ -45,7 +45,12 @@ def _kfp_executor(tmp_path) -> dict:
 
 def test_pod_spec_matches_kfp_platform_spec(tmp_path):
     kfp = _kfp_executor(tmp_path)
-    pod = _pod(compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec, options=CompileOptions(image=TEST_IMAGE)))
+    manifest = compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec,
+                                options=CompileOptions(image=TEST_IMAGE))
+    pod = _pod(manifest)
+    # Argo takes pull secrets for the whole Workflow (every pod), kfp per executor: the same names
+    assert [s["name"] for s in manifest["spec"]["imagePullSecrets"]] == \
+        [ref["secretName"] for ref in kfp["imagePullSecret"]]
     env = {e["name"]: e.get("valueFrom") for e in pod["container"]["env"]}
     for ref in kfp["secretAsEnv"]:
         for pair in ref["keyToEnv"]:

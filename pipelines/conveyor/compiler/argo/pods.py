@@ -30,7 +30,7 @@ from conveyor.compiler.argo.options import (
     SecretKeyRef,
 )
 from conveyor.compiler.argo.placement import Placement
-from conveyor.ir import ComponentSpec, ContainerImplementation, TaskSpec, workspace
+from conveyor.ir import ComponentSpec, ContainerImplementation, PipelineSpec, TaskSpec, workspace
 
 TASK_PARAM = "conveyor-task"
 RESOURCE_PARAM = "conveyor-res-{}"  # a cpu/memory setting given a run-time value, e.g. conveyor-res-cpu-limit
@@ -153,6 +153,13 @@ def retry_strategy(task: TaskSpec, placement: Placement) -> m.RetryStrategy | No
     )
 
 
+def image_pull_secrets(spec: PipelineSpec) -> list[m.LocalObjectReference] | None:
+    """Every task's ``set_image_pull_secrets``, on the Workflow: Argo takes pull secrets for all of a
+    run's pods, not per template, and a pod holding a secret its image does not need is harmless."""
+    names = sorted({name for task in spec.tasks.values() for name in task.kubernetes.image_pull_secrets})
+    return [m.LocalObjectReference(name=name) for name in names] or None
+
+
 def install_prelude(component: ComponentSpec, options: CompileOptions) -> str | None:
     """The shell run before the runtime, only under the explicit ``pinned_install`` opt-in: the
     runtime at its exact version and the component's packages, all from the one named index."""
@@ -203,9 +210,6 @@ def container_template(
         command = ["python", "-m", RUNTIME_MODULE]
 
     kube = task.kubernetes
-    if kube.image_pull_secrets:
-        raise CompileError(f"{what}: set_image_pull_secrets is not compiled per task; put the secrets on the "
-                           "namespace's service account (imagePullSecrets) instead")
     extra = pod_volumes(kube)
     env = list(ctx.env) + [env_var(k, v, what) for k, v in sorted(task.env.items())] + extra.env
     mounts = list(extra.mounts)

@@ -34,6 +34,7 @@ from conveyor.compiler.argo.pods import (
     PIP_CACHE_VOLUME,
     TASK_PARAM,
     container_template,
+    image_pull_secrets,
     omitted_param,
     resource_param,
 )
@@ -318,6 +319,7 @@ class _Builder:
             on_exit=self.sc.scopes[EXIT].template if EXIT in self.sc.scopes else None,
             arguments=m.Arguments(parameters=params) if (params := self.workflow_parameters()) else None,
             service_account_name=getattr(self.profile, "service_account", None),
+            image_pull_secrets=image_pull_secrets(self.spec),
             pod_gc=m.PodGC(strategy=self.options.pod_gc) if self.options.pod_gc else None,
             ttl_strategy=m.TTLStrategy(seconds_after_completion=self.options.ttl_seconds_after_finished)
             if self.options.ttl_seconds_after_finished
