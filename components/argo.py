@@ -30,6 +30,15 @@ CONTROLLER_CONFIGMAP = "workflow-controller-configmap"
 ARTIFACT_CONFIGMAP = "artifact-repositories"
 ARTIFACT_KEY = "conveyor"
 KEY_FORMAT = "{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
+# The controller's environment (docs/environment-variables.md upstream), for spot GPUs. A pod that
+# is evicted or reclaimed before the controller has processed it (it does so every 10 s) is gone
+# before its end was seen: Argo then either re-creates it unchanged (same attempt, still asking for
+# the spot capacity that just went away, Pending for good) or waits up to 10 minutes for its outputs
+# report before it retries. The status-capture finalizer keeps each pod until its end is recorded,
+# so a reclaim becomes a failed attempt and the retry goes to the on-demand fallback at once; the
+# two durations bound the wait for a report that a killed pod never wrote.
+CONTROLLER_ENV = {"ARGO_POD_STATUS_CAPTURE_FINALIZER": "true", "TASK_RESULT_TIMEOUT_DURATION": "30s",
+                  "RECENTLY_DELETED_POD_DURATION": "30s"}
 EXECUTOR_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "watch", "patch"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "watch"]},
@@ -170,6 +179,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
         self.release = kx.install(
             f"{name}-workflows", cfg.versions.argo_workflows, source, namespace, values, after_db,
             release_name="argo-workflows", skip=frozenset({("ConfigMap", CONTROLLER_CONFIGMAP)}),
+            env={"workflow-controller": CONTROLLER_ENV},
         )  # fmt: skip
         self.namespace = namespace
         self.server_url = f"https://argo-workflows-server.{namespace}.svc:2746"
@@ -207,6 +217,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 "securityContext": sec["securityContext"],
                 "resources": kx.resources("250m", "512Mi", "2", "2Gi"),
                 "metricsConfig": {"enabled": True},
+                "extraEnv": [{"name": k, "value": v} for k, v in sorted(CONTROLLER_ENV.items())],
                 "replicas": 2 if cfg.environment == "prod" else 1,
                 "workflowDefaults": {
                     "spec": {

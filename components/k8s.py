@@ -159,9 +159,22 @@ def _harden(doc: dict[str, Any]) -> None:
                 current[kind].setdefault(k, v)
 
 
+def _add_env(doc: dict[str, Any], env: dict[str, dict[str, str]]) -> None:
+    """The chart's ``extraEnv`` for manifests: variables for the named containers, where unset."""
+    pod = doc.get("spec", {}).get("template", {}).get("spec")
+    if not isinstance(pod, dict):
+        return
+    for c in pod.get("containers", []):
+        have = {e.get("name") for e in c.get("env", [])}
+        c.setdefault("env", []).extend(
+            {"name": k, "value": v} for k, v in sorted(env.get(c.get("name"), {}).items()) if k not in have)
+        if not c["env"]:
+            del c["env"]
+
+
 def manifest_objects(
     paths: list[str], namespace: str, skip: frozenset[tuple[str, str]] = frozenset(), wait: bool = True,
-    images: dict[str, str] | None = None,
+    images: dict[str, str] | None = None, env: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The objects of YAML files/directories (kustomization.yaml skipped), in the part's namespace.
 
@@ -192,6 +205,7 @@ def manifest_objects(
             if not wait:
                 meta.setdefault("annotations", {})["pulumi.com/skipAwait"] = "true"
             _rewrite_images(doc, images or {})
+            _add_env(doc, env or {})
             _harden(doc)
             objs.append(doc)
     if not objs:
@@ -208,12 +222,15 @@ def install(
     opts: pulumi.ResourceOptions,
     release_name: str | None = None,
     skip: frozenset[tuple[str, str]] = frozenset(),
+    env: dict[str, dict[str, str]] | None = None,
 ) -> pulumi.Resource | None:
-    """One Helm-installed part, from wherever `source` says; None when the cluster provides it."""
+    """One Helm-installed part, from wherever `source` says; None when the cluster provides it.
+
+    `env` (container name -> variables) is what the chart's values already carry, for manifests."""
     if source is not None and source.provided:
         return None
     if source is not None and source.manifests:
-        objs = manifest_objects(source.manifests, namespace, skip, source.wait, source.images)
+        objs = manifest_objects(source.manifests, namespace, skip, source.wait, source.images, env)
         # v1 ConfigGroup: its children are registered by this program (so mocks, the offline policy
         # runner and the real engine all see the same objects), not constructed inside the provider.
         return k8s.yaml.ConfigGroup(name, yaml=[yaml.safe_dump_all(objs, sort_keys=False)], opts=opts)

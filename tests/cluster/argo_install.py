@@ -146,7 +146,9 @@ def start_controller(kubeconfig: Path, build: ArgoBuild, namespace: str, log: Pa
 
     ``namespace`` is where it reads its (optional) ConfigMap; ``namespaced`` limits it to that
     namespace, otherwise it manages Workflows in every namespace (the e2e tests use one per test)."""
-    env = {**os.environ, "LEADER_ELECTION_DISABLE": "true", "KUBECONFIG": str(kubeconfig)}
+    from components.argo import CONTROLLER_ENV  # the stack's controller settings, here too
+
+    env = {**os.environ, **CONTROLLER_ENV, "LEADER_ELECTION_DISABLE": "true", "KUBECONFIG": str(kubeconfig)}
     argv = [str(build.controller), "--kubeconfig", str(kubeconfig), "--namespace", namespace,
             "--executor-image", pins.ARGOEXEC_IMAGE, "--executor-image-pull-policy", "Never"]
     if namespaced:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.argo import CONTROLLER_ENV
 from components.metadata_db import DB_USER
 from tests.cluster import argo_build, pins, pulumi_build
 from tests.cluster.platform import REGISTRY, TRAINING, ensure_imported
@@ -141,6 +142,8 @@ def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):
     assert yaml.safe_load(ctl["executor"])["image"] == pins.ARGOEXEC_IMAGE and ctl["instanceID"] == INSTANCE_ID
     deployment = apps.read_namespaced_deployment("workflow-controller", ARGO_NAMESPACE)
     assert deployment.spec.template.spec.containers[0].image == pins.CONTROLLER_IMAGE
+    env = {e.name: e.value for e in deployment.spec.template.spec.containers[0].env or []}
+    assert env.items() >= CONTROLLER_ENV.items(), env  # a reclaimed pod's retry is not held back 10 min
     assert deployment.status.ready_replicas == 1  # the in-cluster controller runs (pulumi waited for it)
     assert custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "ml-team-a", "workflows") is not None
 

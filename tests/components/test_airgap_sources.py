@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components import k8s as kx
-from components.argo import controller_config
+from components.argo import CONTROLLER_ENV, controller_config
 from components.config import ConfigError, StackConfig
 from components.generated_secret import ALPHABET, _Provider, generate
 from conveyor.platform.mocks import run_program, unwrap
@@ -20,7 +20,8 @@ from conveyor.platform.mocks import run_program, unwrap
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "workflow-controller"},
               "spec": {"template": {"spec": {"containers": [
-                  {"name": "c", "image": "quay.io/argoproj/workflow-controller:latest"},
+                  {"name": "workflow-controller", "image": "quay.io/argoproj/workflow-controller:latest",
+                   "env": [{"name": "KEPT", "value": "upstream"}]},
                   {"name": "d", "image": "localhost:5000/other"}]}}}}  # fmt: skip
 CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
        "metadata": {"name": "workflows.argoproj.io"}, "spec": {}}  # fmt: skip
@@ -104,6 +105,26 @@ def test_argo_from_manifests_gets_the_stacks_controller_config(manifests):
     data = unwrap(cm.inputs["data"])
     assert yaml.safe_load(data["workflowDefaults"])["spec"]["serviceAccountName"] == "conveyor-workflow"
     assert data["parallelism"] == "50"
+    dep = unwrap(rec.get("kubernetes:apps/v1:Deployment", "argo/workflow-controller").inputs)
+    controller = dep["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in controller["env"]}
+    assert env == {"KEPT": "upstream", **CONTROLLER_ENV}  # the chart's extraEnv, for manifests too
+
+
+def test_the_chart_gets_the_controller_environment():
+    rec = run_program(ROOT, "local")
+    release = unwrap(rec.get("kubernetes:helm.sh/v3:Release", "argo-workflows").inputs)
+    extra = {e["name"]: e["value"] for e in release["values"]["controller"]["extraEnv"]}
+    assert extra == CONTROLLER_ENV
+
+
+def test_extra_env_never_overrides_what_upstream_set(manifests):
+    objs = kx.manifest_objects([str(manifests)], "argo", env={"workflow-controller": {"KEPT": "ours", "NEW": "1"},
+                                                              "absent": {"X": "1"}})  # fmt: skip
+    dep = next(o for o in objs if o["kind"] == "Deployment")
+    first, second = dep["spec"]["template"]["spec"]["containers"]
+    assert first["env"] == [{"name": "KEPT", "value": "upstream"}, {"name": "NEW", "value": "1"}]
+    assert "env" not in second
 
 
 def test_controller_config_carries_every_setting_the_chart_renders():
