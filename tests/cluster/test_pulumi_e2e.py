@@ -73,7 +73,7 @@ def _in_the_way(api) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(cluster, platform, tmp_path_factory):
+def deployed(cluster, platform, tmp_path_factory, pytestconfig):
     blocked = _in_the_way(cluster.api)
     if blocked:
         pytest.fail(f"the cluster already has objects this deploy creates: {blocked}", pytrace=False)
@@ -94,7 +94,9 @@ def deployed(cluster, platform, tmp_path_factory):
     finally:
         if not TIMINGS.get("destroy"):
             project.run("destroy", "--yes", "--skip-preview", check=False)
-        print(f"\npulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}")
+        # on the terminal, not captured: the README quotes these (cold build, up, second up, destroy)
+        line = f"pulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}"
+        pytestconfig.pluginmanager.get_plugin("terminalreporter").write_line(line)
 
 
 def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):
