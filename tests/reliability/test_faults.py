@@ -68,7 +68,7 @@ def assert_clean(runner, result) -> None:
 
 @pytest.mark.parametrize(("mode", "failure_class"), [
     ("kill", "killed"),          # SIGKILL: the OOM killer, a crashed native extension
-    ("hang", "timeout"),         # exceeds set_timeout(1.5): killed by the runner
+    ("hang", "timeout"),         # exceeds set_timeout(5): killed by the runner
     ("term", "preempted"),       # SIGTERM: what a spot reclaim or a node drain sends
     ("transient", "transient"),  # dsl.TransientError raised by user code
 ])

@@ -307,8 +307,7 @@ class Scheduler:
         inst.queue_wait_s = time.monotonic() - inst.ready_at if inst.ready_at else None
         attempt_id = self.recorder.running(inst, inst.cache_key, started, None)
         inst.status = "running"
-        run = _Running(inst, attempt_id, started, request, paths, inst.cache_key,
-                       time.monotonic() + task.timeout_s if task.timeout_s else None)
+        run = _Running(inst, attempt_id, started, request, paths, inst.cache_key, None)
         self.running[inst.id] = run
         self.observer("running", inst)
         component = self.spec.component_of(inst.task)
@@ -317,6 +316,8 @@ class Scheduler:
             python = ensure_venv(component, self.home)
         self._get_pool().spawn(inst.id, str(paths.request), str(paths.log), env=env,
                                preload=preload_items(self.spec.component_of(inst.task).implementation), python=python)
+        # the task's timeout counts from its process, not from a fork server start or a venv build
+        run.deadline = time.monotonic() + task.timeout_s if task.timeout_s else None
 
     # -- completing --------------------------------------------------------------------------
     def _on_exit(self, event: ProcessExit) -> None:

@@ -69,6 +69,26 @@ def test_timeout_is_enforced_and_retried(write_pipeline, run_file, runner, tmp_p
     assert runner.store.list_attempts(result.run_id)[0].failure_class == "timeout"
 
 
+def test_timeout_counts_from_the_task_process_not_from_its_start_up(write_pipeline, run_file, runner, tmp_path,
+                                                                     monkeypatch):
+    """A fork server that starts slowly (a loaded machine) or a venv being built must not eat the
+    task's timeout: here every spawn takes 2 s longer than the whole 1 s timeout."""
+    import time
+
+    from conveyor.executor.pool import WorkerPool
+
+    spawn = WorkerPool.spawn
+
+    def slow_spawn(self, *args, **kwargs):
+        time.sleep(2)
+        return spawn(self, *args, **kwargs)
+
+    monkeypatch.setattr(WorkerPool, "spawn", slow_spawn)
+    result, task = _run(write_pipeline, run_file, tmp_path, "transient", fail_times=0, timeout=1)
+    assert result.status == "succeeded" and task.attempts == 1, result.error
+    assert [a.failure_class for a in runner.store.list_attempts(result.run_id)] == [None]
+
+
 def test_permanent_error_fails_fast_without_retries(write_pipeline, run_file, tmp_path):
     result, task = _run(write_pipeline, run_file, tmp_path, "permanent", fail_times=5)
     assert result.status == "failed"
