@@ -96,7 +96,8 @@ def deployed(cluster, platform, tmp_path_factory, pytestconfig):
             project.run("destroy", "--yes", "--skip-preview", check=False)
         # on the terminal, not captured: the README quotes these (cold build, up, second up, destroy)
         line = f"pulumi e2e timings (s): {json.dumps(TIMINGS)} builds: {json.dumps(pulumi_build.timings())}"
-        pytestconfig.pluginmanager.get_plugin("terminalreporter").write_line(line)
+        with pytestconfig.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+            print(f"\n{line}", flush=True)
 
 
 def test_the_platform_objects_exist_in_the_cluster(deployed, cluster):
