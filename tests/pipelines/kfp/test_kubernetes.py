@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.compiler.argo import CompileOptions, compile_workflow
+from conveyor.compiler.argo import CompileOptions, compile_workflow, to_yaml
 from conveyor.runtime.loader import load_module_file
+from tests.pipelines.compiler.test_argo_lint import argo_cli, lint  # noqa: F401 - the fixture
 
 FIXTURE = Path(__file__).parent / "fixtures" / "k8s_settings.py"
 TEST_IMAGE = "conveyor.local/conveyor-task:test"  # what `conveyor image build` would name
@@ -43,7 +44,7 @@ def _kfp_executor(tmp_path) -> dict:
     return platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-show"]
 
 
-def test_pod_spec_matches_kfp_platform_spec(tmp_path):
+def test_pod_spec_matches_kfp_platform_spec(tmp_path, argo_cli):  # noqa: F811
     kfp = _kfp_executor(tmp_path)
     manifest = compile_workflow(load_module_file(FIXTURE).k8s_settings.pipeline_spec,
                                 options=CompileOptions(image=TEST_IMAGE))
@@ -51,6 +52,8 @@ def test_pod_spec_matches_kfp_platform_spec(tmp_path):
     # Argo takes pull secrets for the whole Workflow (every pod), kfp per executor: the same names
     assert [s["name"] for s in manifest["spec"]["imagePullSecrets"]] == \
         [ref["secretName"] for ref in kfp["imagePullSecret"]]
+    (tmp_path / "k8s_settings.yaml").write_text(to_yaml(manifest))
+    assert lint(argo_cli, [tmp_path / "k8s_settings.yaml"]) == {}  # Argo's own validator accepts it
     env = {e["name"]: e.get("valueFrom") for e in pod["container"]["env"]}
     for ref in kfp["secretAsEnv"]:
         for pair in ref["keyToEnv"]:
