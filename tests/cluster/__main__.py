@@ -1,7 +1,8 @@
-"""``python -m tests.cluster build|up|down|status``: the harness for people (``make cluster-up``).
+"""``python -m tests.cluster build|prebuild|up|down|status``: the harness for people (``make cluster-up``).
 
 The same ``harness.up``/``harness.down`` the pytest fixture uses; ``up`` leaves the
-cluster running and prints how to reach it, ``down`` stops it and cleans the host.
+cluster running and prints how to reach it, ``down`` stops it and cleans the host; ``prebuild``
+builds everything ``make e2e`` needs (CI runs it in the background, ``prebuild.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from tests.cluster import build, harness, images
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.cluster", description=__doc__)
-    parser.add_argument("command", choices=["build", "up", "down", "status"])
+    parser.add_argument("command", choices=["build", "prebuild", "up", "down", "status"])
     args = parser.parse_args(argv)
+    if args.command == "prebuild":
+        from tests.cluster import prebuild
+
+        return prebuild.main()
     try:
         if args.command == "build":
             t0 = time.monotonic()

@@ -21,6 +21,7 @@ connection profile file that ``conveyor submit --profile`` reads.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -97,6 +98,15 @@ def build_task_image(ref: str) -> tuple[Path, float]:
     if out.exists():
         return out, 0.0
     out.parent.mkdir(parents=True, exist_ok=True)
+    # CI's background prebuild and the platform fixture may ask at once: the second waits, then reuses.
+    with out.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if out.exists():
+            return out, 0.0
+        return out, _build_task_image(ref, out)
+
+
+def _build_task_image(ref: str, out: Path) -> float:
     log = out.with_suffix(".log")
     t0 = time.monotonic()
     with log.open("w") as fh:
@@ -105,7 +115,7 @@ def build_task_image(ref: str) -> tuple[Path, float]:
                             ).returncode
     if rc != 0 or not out.exists():
         raise PlatformError("conveyor image build", log, common.tail(log, 20))
-    return out, round(time.monotonic() - t0, 1)
+    return round(time.monotonic() - t0, 1)
 
 
 def _node_images() -> list[str]:

@@ -9,6 +9,7 @@ scratch``. Needs root (debootstrap) and a reachable Debian mirror.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -65,16 +66,32 @@ def build_base(suite: str = SUITE, packages: tuple[str, ...] = PACKAGES, mirror:
                cache: Path | None = None) -> BaseRootfs:
     """The cached rootfs tarball for ``suite`` + ``packages``; bootstraps it on first use."""
     root = (cache or image_cache()) / f"base-{suite}-{base_key(suite, packages, mirror)}"
+    cached = _cached(root, suite, packages, mirror)
+    if cached:
+        return cached
+    root.mkdir(parents=True, exist_ok=True)
+    # Two builds on one machine (a CI prebuild beside the tests, two terminals) share one bootstrap:
+    # the second waits here, then reuses it, instead of racing on the same partial tarball.
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _cached(root, suite, packages, mirror) or _bootstrap(root, suite, packages, mirror)
+
+
+def _cached(root: Path, suite: str, packages: tuple[str, ...], mirror: str) -> BaseRootfs | None:
     tarball, meta = root / "rootfs.tar", root / "base.json"
-    if tarball.exists() and meta.exists():
-        info = json.loads(meta.read_text())
-        return BaseRootfs(suite, packages, mirror, tarball, info["python_version"], 0.0)
+    if not (tarball.exists() and meta.exists()):
+        return None
+    info = json.loads(meta.read_text())
+    return BaseRootfs(suite, packages, mirror, tarball, info["python_version"], 0.0)
+
+
+def _bootstrap(root: Path, suite: str, packages: tuple[str, ...], mirror: str) -> BaseRootfs:
+    tarball, meta = root / "rootfs.tar", root / "base.json"
     for tool in ("debootstrap", "tar"):
         if shutil.which(tool) is None:
             raise ImageBuildError("base rootfs", f"{tool!r} is not on PATH (Debian: apt-get install {tool})")
     if os.geteuid() != 0:
         raise ImageBuildError("base rootfs", "debootstrap needs root; run as root or pass --base IMAGE")
-    root.mkdir(parents=True, exist_ok=True)
     log = root / "debootstrap.log"
     log.write_text("")
     start = time.monotonic()
