@@ -10,6 +10,10 @@ import pytest
 from tests.cluster import pins
 from tests.cluster.oci import read_archive
 
+# The module's first test pays a cold build (Go or debootstrap: minutes on 2 cores, longer beside CI's
+# background prebuild, whose lock it may wait on); the suite's 300 s per-test limit is for tests, not builds.
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture(scope="module")
 def argo():

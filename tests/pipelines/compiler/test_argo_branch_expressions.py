@@ -24,6 +24,10 @@ from tests.pipelines.compiler.helpers import args_of, dag_tasks, templates
 from tests.pipelines.compiler.test_compiler_branches import one_of_in_ignore_task
 from tests.pipelines.kfp.compat import fixture
 
+# The module's first test pays a cold build (Go or debootstrap: minutes on 2 cores, longer beside CI's
+# background prebuild, whose lock it may wait on); the suite's 300 s per-test limit is for tests, not builds.
+pytestmark = pytest.mark.timeout(1800)
+
 SOURCE = Path(__file__).with_name("argo_expr")
 
 

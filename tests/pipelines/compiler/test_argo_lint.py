@@ -21,6 +21,10 @@ from conveyor.compiler.argo import compile_cron_workflow, compile_workflow, to_y
 from conveyor.runtime.loader import load_module_file
 from tests.pipelines.compiler.test_compiler_golden import GOLDEN
 
+# The module's first test pays a cold build (Go or debootstrap: minutes on 2 cores, longer beside CI's
+# background prebuild, whose lock it may wait on); the suite's 300 s per-test limit is for tests, not builds.
+pytestmark = pytest.mark.timeout(1800)
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "pipelines" / "examples"
 
 

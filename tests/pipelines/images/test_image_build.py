@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from conveyor.cli.app import app
 from tests.cluster.oci import read_archive
 
-pytestmark = pytest.mark.slow
+# The module's first test pays a cold build (Go or debootstrap: minutes on 2 cores, longer beside CI's
+# background prebuild, whose lock it may wait on); the suite's 300 s per-test limit is for tests, not builds.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 PIPELINE = '''
 from conveyor import dsl
