@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conveyor.dsl.channels import PipelineChannel
+from conveyor.dsl.channels import ConstantChannel, PipelineChannel
 from conveyor.dsl.context import BuildState
 from conveyor.dsl.formatted import formatted_arg, refuse_tokens
 from conveyor.ir import Constant, InputSpec, TaskFinalStatus
@@ -76,6 +76,10 @@ def constant_or_error(state: BuildState, task: str, target: InputSpec, value: An
     return Constant(value=value)
 
 
+def _unset_sub_pipeline_input(value: Any) -> bool:
+    return isinstance(value, ConstantChannel) and value.value is None
+
+
 def bind_arguments(
     state: BuildState, task: str, inputs: tuple[InputSpec, ...], kwargs: dict[str, Any]
 ) -> dict:
@@ -97,6 +101,8 @@ def bind_arguments(
                 )
             continue
         value = kwargs[spec.name]
+        if spec.kind == "artifact" and not spec.required and _unset_sub_pipeline_input(value):
+            continue  # kfp: a sub-pipeline's unset optional artifact reaches its tasks as no argument
         if isinstance(value, PipelineChannel):
             arguments[spec.name] = value.to_arg()
         else:

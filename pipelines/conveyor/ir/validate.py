@@ -39,7 +39,9 @@ def validate(spec: PipelineSpec) -> PipelineSpec:
 
 
 def _types_compatible(produced: str, expected: str) -> bool:
-    return produced == expected or (produced, expected) == ("int", "float") or expected == "Artifact"
+    # kfp: the generic Artifact matches every artifact class, on either side (an Artifact output feeds
+    # an Input[Dataset] as well as a Dataset output feeds an Input[Artifact]).
+    return produced == expected or (produced, expected) == ("int", "float") or "Artifact" in (produced, expected)
 
 
 class _Validator:
