@@ -190,3 +190,20 @@ def profile_from_stack(stack: str, cwd: str | Path | None = None) -> Profile:
     if proc.returncode != 0:
         raise ProfileError(f"--stack {stack}: `pulumi stack output` failed: {proc.stderr.strip()[-300:]}")
     return _validate(json.loads(proc.stdout), f"stack {stack}")
+
+
+PROFILE_ENV, STACK_ENV = "CONVEYOR_PROFILE", "CONVEYOR_STACK"
+
+
+def resolve_profile(profile: str | Path | Profile | None = None, stack: str | None = None) -> Profile | None:
+    """The profile of a kfp-style entry point (``Client``, ``Compiler().compile``), which has no
+    ``--profile`` flag: the argument, else ``$CONVEYOR_PROFILE`` / ``$CONVEYOR_STACK``; None for none."""
+    profile = profile if profile is not None else os.environ.get(PROFILE_ENV) or None
+    stack = stack if stack is not None else os.environ.get(STACK_ENV) or None
+    if profile is not None and stack is not None:
+        raise ProfileError(f"pass either profile= or stack= (or set {PROFILE_ENV} or {STACK_ENV}), not both")
+    if stack is not None:
+        return profile_from_stack(stack)
+    if profile is None or isinstance(profile, Profile):
+        return profile
+    return load_profile(profile)

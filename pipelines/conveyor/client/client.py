@@ -38,7 +38,7 @@ from conveyor.client.models import (
 from conveyor.client.packages import load_package
 from conveyor.client.schedules import concurrency_policy, cron_from_kfp
 from conveyor.compiler.argo.naming import dns_name
-from conveyor.profile import Profile, conveyor_home, load_profile, profile_from_stack
+from conveyor.profile import PROFILE_ENV, STACK_ENV, Profile, conveyor_home, resolve_profile
 from conveyor.stores.metadata.api import NotFoundError
 
 _SORTS = {"created_at": "created_at", "created_at asc": "created_at", "created_at desc": "-created_at",
@@ -68,23 +68,15 @@ class Client:
                  ssl_ca_cert: str | None = None, kube_context: str | None = None, credentials: Any = None,
                  ui_host: str | None = None, verify_ssl: bool | None = None, *, profile: str | Path | Profile | None = None,
                  stack: str | None = None, home: str | Path | None = None, custom_objects_api: Any = None) -> None:
-        profile = profile if profile is not None else os.environ.get("CONVEYOR_PROFILE") or None
-        stack = stack if stack is not None else os.environ.get("CONVEYOR_STACK") or None
-        if profile is not None and stack is not None:
-            raise ValueError("pass either profile= or stack= (or set CONVEYOR_PROFILE or CONVEYOR_STACK), not both")
-        if host is not None and profile is None and stack is None:
+        if host is not None and not any((profile, stack, os.environ.get(PROFILE_ENV), os.environ.get(STACK_ENV))):
             raise ValueError(f"conveyor's Client does not talk to a KFP API server (host={host!r}): it runs locally "
                              "by default, or on a stack's Argo with profile=PATH or stack=NAME "
-                             "(or CONVEYOR_PROFILE / CONVEYOR_STACK); drop host=")
+                             f"(or {PROFILE_ENV} / {STACK_ENV}); drop host=")
+        prof = resolve_profile(profile, stack)  # a ProfileError is a ValueError, as kfp's argument errors are
         self.home = Path(home) if home is not None else conveyor_home()
         self.namespace = namespace
-        if stack is not None:
-            self._backend: LocalBackend | ClusterBackend = ClusterBackend(profile_from_stack(stack), custom_objects_api)
-        elif profile is not None:
-            prof = profile if isinstance(profile, Profile) else load_profile(profile)
-            self._backend = ClusterBackend(prof, custom_objects_api)
-        else:
-            self._backend = LocalBackend(self.home)
+        self._backend: LocalBackend | ClusterBackend = (
+            ClusterBackend(prof, custom_objects_api) if prof is not None else LocalBackend(self.home))
         self._experiments = ExperimentRegistry(self.home)
 
     # -- runs -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.ir import PipelineDefinitionError, PipelineSpec
-from conveyor.profile import Profile
+from conveyor.profile import PROFILE_ENV, STACK_ENV, Profile, resolve_profile
 
 
 def spec_of(pipeline_func: Any, pipeline_parameters: dict[str, Any] | None = None) -> PipelineSpec:
@@ -29,13 +29,22 @@ class Compiler:
 
     def compile(self, pipeline_func: Any, package_path: str, pipeline_name: str | None = None,
                 pipeline_parameters: dict[str, Any] | None = None, type_check: bool = True,
-                profile: Profile | None = None) -> None:
-        from conveyor.compiler.argo import compile_workflow, to_yaml
+                profile: str | Path | Profile | None = None, stack: str | None = None) -> None:
+        """``profile``/``stack`` (or ``$CONVEYOR_PROFILE``/``$CONVEYOR_STACK``) name the registry of the
+        task image the Workflow's pods run; without one, only components with their own image compile."""
+        from conveyor.compiler.argo import CompileError, compile_workflow, to_yaml
+        from conveyor.compiler.argo.images import needs_task_image
 
         spec = spec_of(pipeline_func, pipeline_parameters)
         if pipeline_name:
             spec = spec.model_copy(update={"name": pipeline_name})
-        manifest = compile_workflow(spec.portable(), profile)
+        resolved = resolve_profile(profile, stack)
+        if resolved is None and needs_task_image(spec):
+            raise CompileError(
+                f"pipeline {spec.name!r}: no task image: Compiler().compile names it from a profile's "
+                f"image_registry; pass profile=PATH or stack=NAME, or set ${PROFILE_ENV} / ${STACK_ENV} "
+                "(`conveyor image build` builds that image)")
+        manifest = compile_workflow(spec.portable(), resolved)
         path = Path(package_path)
         text = json.dumps(manifest, indent=2) if path.suffix == ".json" else to_yaml(manifest)
         path.write_text(text)

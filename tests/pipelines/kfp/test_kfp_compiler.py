@@ -76,3 +76,34 @@ def test_v2_alias():
     from conveyor.v2 import dsl as v2_dsl
 
     assert v2_dsl is conveyor.dsl and v2_compiler.Compiler is compiler.Compiler
+
+
+def test_python_components_take_the_task_image_from_the_profile_or_its_env(tmp_path, monkeypatch):
+    """Python components run the task image, which a profile's registry names: kfp scripts call
+    compile() with no such argument, so CONVEYOR_PROFILE / CONVEYOR_STACK supply it, and without
+    either the error says so (never a Workflow whose pods pull an unowned name)."""
+    from conveyor.compiler.argo import CompileError
+
+    mod = load(FIXTURES / "artifact_leniency.py", "conveyor_py_for_compiler")
+    pipeline = mod.leniency_pipeline
+    monkeypatch.delenv("CONVEYOR_PROFILE", raising=False)
+    monkeypatch.delenv("CONVEYOR_STACK", raising=False)
+    with pytest.raises(CompileError, match=r"no task image.*profile=PATH or stack=NAME.*\$CONVEYOR_PROFILE"):
+        compiler.Compiler().compile(pipeline, str(tmp_path / "none.yaml"))
+    assert not (tmp_path / "none.yaml").exists()
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"artifact_root": "s3://b/a", "metadata_url": "sqlite:///m.db",
+                                   "image_registry": "registry.test/team"}))
+    monkeypatch.setenv("CONVEYOR_PROFILE", str(profile))
+    compiler.Compiler().compile(pipeline, str(tmp_path / "env.yaml"))
+    images = {t["container"]["image"] for t in yaml.safe_load((tmp_path / "env.yaml").read_text())["spec"]["templates"]
+              if "container" in t}
+    assert images and all(i.startswith("registry.test/team/conveyor-task:") for i in images)
+    with pytest.raises(ValueError, match="either profile= or stack="):
+        compiler.Compiler().compile(pipeline, str(tmp_path / "both.yaml"), stack="dev")
+
+
+def test_kfp_compiler_compiler_module_path():
+    from conveyor.compiler import compiler as module
+
+    assert module.Compiler is compiler.Compiler

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hera.workflows.models as m
 
-from conveyor.compiler.argo.images import ImageConfigError, task_image
+from conveyor.compiler.argo.images import ImageConfigError, needs_task_image, task_image
 from conveyor.compiler.argo.naming import expr
 from conveyor.compiler.argo.options import SPEC_ENV, CompileError, CompileOptions, SecretKeyRef
 from conveyor.compiler.argo.pods import PodContext
@@ -30,7 +30,7 @@ def _image(spec: PipelineSpec, profile: Profile | None, options: CompileOptions)
     build`` names for this pipeline under the profile's ``image_registry``. None only if unused."""
     if options.image:
         return options.image
-    if all(c.base_image for c in spec.components.values()):
+    if not needs_task_image(spec):
         return None
     if options.pinned_install is not None:
         raise CompileError(f"pipeline {spec.name!r}: pinned_install needs an explicit image "

@@ -64,6 +64,11 @@ def image_tag(packages: tuple[str, ...], version: str | None = None) -> str:
     return f"{version}-{digest[:12]}"
 
 
+def needs_task_image(spec: PipelineSpec) -> bool:
+    """Whether some component runs the task image (the rest name their own ``base_image``)."""
+    return not all(c.base_image for c in spec.components.values())
+
+
 def task_image(spec: PipelineSpec, registry: str | None) -> str:
     """``<registry>/conveyor-task:<tag>`` for ``spec``; a clear error when there is no registry."""
     if not registry or not registry.strip():
