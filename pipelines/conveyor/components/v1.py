@@ -12,8 +12,29 @@ from conveyor.ir import ContainerImplementation, InputSpec, OutputSpec
 from conveyor.ir.artifacts import ARTIFACT_CLASSES
 from conveyor.ir.container import Concat, IfPresent
 
-PARAMETER_TYPES = {"String": "str", "Integer": "int", "Float": "float", "Boolean": "bool", "Bool": "bool",
-                   "JsonObject": "dict", "Dict": "dict", "JsonArray": "list", "List": "list", None: "str"}
+# kfp's own rule (dsl/types/type_utils.is_parameter_type): the short type name (`typing.List[int]` ->
+# `List`; a mapping type such as `{GCSPath: {...}}`: its one key), lower-cased, names a parameter type;
+# `PipelineTaskFinalStatus` is the exit task's status; anything else is an artifact class.
+PARAMETER_TYPES = {"integer": "int", "int": "int", "double": "float", "float": "float", "string": "str",
+                   "str": "str", "text": "str", "bool": "bool", "boolean": "bool", "dict": "dict", "list": "list",
+                   "jsonobject": "dict", "jsonarray": "list"}
+FINAL_STATUS = "PipelineTaskFinalStatus"
+
+
+def _type_name(type_: Any) -> str | None:
+    if isinstance(type_, dict) and type_:
+        type_ = next(iter(type_))
+    if not isinstance(type_, str):
+        return None
+    return type_.removeprefix("typing.").split("[", 1)[0]
+
+
+def parameter_type(type_: Any) -> str | None:
+    """The IR type of a v1 parameter type (None, untyped, is a str as before); None for an artifact."""
+    if type_ is None:
+        return "str"
+    name = _type_name(type_)
+    return PARAMETER_TYPES.get(name.lower()) if name else None
 
 
 def sanitize(name: str) -> str:
@@ -22,7 +43,8 @@ def sanitize(name: str) -> str:
 
 
 def _artifact_type(type_: Any) -> str:
-    return type_ if isinstance(type_, str) and type_ in ARTIFACT_CLASSES else "Artifact"
+    name = _type_name(type_)
+    return name if name in ARTIFACT_CLASSES else "Artifact"
 
 
 def _part(item: Any, key: str, names: dict[str, str], outputs: dict[str, str]) -> Any:
@@ -84,9 +106,9 @@ def load_v1(data: dict[str, Any]) -> SpecComponent:
     outputs, kinds = [], {}
     for item in data.get("outputs") or []:
         py, type_ = sanitize(item["name"]), item.get("type")
-        if type_ in PARAMETER_TYPES and type_ is not None:
+        if type_ is not None and (ptype := parameter_type(type_)):
             kinds[py] = "parameter"
-            outputs.append(OutputSpec(name=py, kind="parameter", type=PARAMETER_TYPES[type_], style="path"))
+            outputs.append(OutputSpec(name=py, kind="parameter", type=ptype, style="path"))
         else:
             kinds[py] = "artifact"
             outputs.append(OutputSpec(name=py, kind="artifact", type=_artifact_type(type_), style="artifact"))
@@ -100,9 +122,11 @@ def load_v1(data: dict[str, Any]) -> SpecComponent:
         extra = {"has_default": True, "default": item["default"]} if "default" in item else {}
         if item.get("optional"):
             extra.update(optional=True, has_default=True)
-        if type_ in PARAMETER_TYPES and f"$.inputs.artifacts['{py}']" not in text:
-            extra = _typed_default(extra, PARAMETER_TYPES[type_], name, py)
-            inputs.append(InputSpec(name=py, kind="parameter", type=PARAMETER_TYPES[type_], **extra))
+        if type_ == FINAL_STATUS:
+            inputs.append(InputSpec(name=py, kind="parameter", type=FINAL_STATUS, style="final_status"))
+        elif (ptype := parameter_type(type_)) and f"$.inputs.artifacts['{py}']" not in text:
+            extra = _typed_default(extra, ptype, name, py)
+            inputs.append(InputSpec(name=py, kind="parameter", type=ptype, **extra))
         else:
             inputs.append(InputSpec(name=py, kind="artifact", type=_artifact_type(type_), style="artifact",
                                     optional=bool(extra.get("optional"))))

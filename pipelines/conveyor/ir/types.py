@@ -104,6 +104,13 @@ class PipelineTaskFinalStatus:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def to_kfp(self) -> dict[str, Any]:
+        """kfp's wire form, what a container component's ``{inputValue: status}`` receives (kfp's local
+        runner writes this shape; its executor reads it)."""
+        error = {"code": self.error_code, "message": self.error_message} if self.error_code is not None else {}
+        return {"state": self.state, "pipeline_job_resource_name": self.pipeline_job_resource_name,
+                "pipeline_task_name": self.pipeline_task_name, "error": error}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineTaskFinalStatus:
         return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})

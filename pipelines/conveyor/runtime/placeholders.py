@@ -17,9 +17,12 @@ from typing import Any
 from conveyor.ir.artifacts import Artifact
 from conveyor.ir.container import CommandPart, Concat, IfPresent, Reference, split_text
 from conveyor.ir.errors import PermanentError
+from conveyor.ir.types import PipelineTaskFinalStatus
 
 
 def text_of(value: Any) -> str:
+    if isinstance(value, PipelineTaskFinalStatus):
+        value = value.to_kfp()
     return value if isinstance(value, str) else json.dumps(value)
 
 

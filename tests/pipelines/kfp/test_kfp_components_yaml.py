@@ -124,6 +124,69 @@ def test_v1_matches_kfp_loading_the_same_text():
     assert set(theirs.component_spec.outputs) == {o.name for o in ours.component_spec.outputs}
 
 
+V1_TYPES = """
+name: Typed
+inputs:
+- {name: a, type: STRING}
+- {name: b, type: integer}
+- {name: c, type: 'typing.List[int]'}
+- {name: d, type: {GCSPath: {data_type: CSV}}}
+- {name: e, type: Model}
+- {name: f, type: JsonObject}
+implementation:
+  container:
+    image: alpine:3.19
+    command: [echo, {inputValue: a}, {inputValue: b}, {inputValue: c}, {inputPath: d}, {inputPath: e},
+              {inputValue: f}]
+"""
+
+
+def test_v1_types_are_parameters_or_artifacts_as_kfp_decides():
+    """kfp's rule: the short type name, lower-cased, or a mapping type's key; real specs write
+    `STRING`, `typing.List[int]`, `{GCSPath: {...}}` (these crashed or became artifacts before)."""
+    theirs = kfp.components.load_component_from_text(V1_TYPES).component_spec.inputs
+    ours = {i.name: i for i in components.load_component_from_text(V1_TYPES).component_spec.inputs}
+    from kfp.dsl.types import type_utils
+
+    kinds = {n: "parameter" if type_utils.is_parameter_type(i.type) else "artifact" for n, i in theirs.items()}
+    assert kinds == {n: i.kind for n, i in ours.items()}
+    assert [ours[n].type for n in "abcf"] == ["str", "int", "list", "dict"]
+
+
+EXIT_V1 = """
+name: Exit Op
+inputs:
+- {name: status, type: PipelineTaskFinalStatus}
+implementation:
+  container:
+    image: alpine:3.19
+    command: [sh, -c, 'printf "%s" "$0" > "$1"', {inputValue: status}, SEEN]
+"""
+
+
+def test_v1_final_status_input_gets_kfp_s_status_json(tmp_path, monkeypatch):
+    import json
+
+    from conveyor import dsl
+
+    monkeypatch.chdir(tmp_path)
+    exit_op = components.load_component_from_text(EXIT_V1.replace("SEEN", str(tmp_path / "seen.json")))
+    fail = components.load_component_from_text(
+        "name: Fail\nimplementation:\n  container:\n    image: alpine:3.19\n    command: [sh, -c, 'exit 3']\n")
+
+    @dsl.pipeline(name="exit-v1")
+    def exit_v1():
+        final = exit_op()
+        with dsl.ExitHandler(final):
+            fail()
+
+    result = conveyor.run(exit_v1, {}, use_cache=False)
+    assert result.status == "failed"
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert set(seen) == {"state", "pipeline_job_resource_name", "pipeline_task_name", "error"}  # kfp's local shape
+    assert seen["state"] == "FAILED" and seen["error"]["message"]
+
+
 def test_load_from_url_file_and_http(tmp_path):
     (tmp_path / "c.yaml").write_text(V1)
     assert components.load_component_from_url((tmp_path / "c.yaml").as_uri()).name == "count_words"
