@@ -326,6 +326,7 @@ class Scheduler:
             return
         self.ledger.release(event.id)
         inst = run.inst
+        kube_local.release(self.spec.tasks[inst.task].kubernetes, AttemptDir.run_root(self.home, self.graph.run_id), inst.id)
         rss = event.maxrss_kb / 1024 if event.maxrss_kb else None
         usage = Usage(rss, event.cpu_s)
         result = TaskResult.read(run.paths.result)

@@ -8,7 +8,8 @@ folders, and records (and ignores) what only a cluster can honour.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -55,6 +56,58 @@ class PvcMount(Frozen):
     sub_path: str | None = None
 
 
+class EmptyDirMount(Frozen):
+    """kfp's `empty_dir_mount`: a scratch volume that lives as long as the pod (one attempt)."""
+
+    volume_name: str
+    mount_path: str
+    medium: str | None = None  # None/"" (node disk), "Memory", "HugePages" or "HugePages-<size>"
+    size_limit: str | None = None
+
+
+class EphemeralVolume(Frozen):
+    """kfp's `add_ephemeral_volume`: a generic ephemeral volume, a claim made for the pod and deleted with it."""
+
+    volume_name: str
+    mount_path: str
+    access_modes: tuple[str, ...]
+    size: str
+    storage_class_name: str | None = None  # None: the cluster's default class
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class FieldPathEnv(Frozen):
+    """kfp's `use_field_path_as_env`: env var `env` = the pod's field `field_path` (the Downward API)."""
+
+    env: str
+    field_path: str
+
+
+class NodeSelectorRequirement(Frozen):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: tuple[str, ...] = ()
+
+
+class NodeAffinityTerm(Frozen):
+    """One `add_node_affinity` call (required, or preferred with `weight`), or the `nodeAffinity` object
+    of `add_node_affinity_json` (camelCase, as in the pod spec)."""
+
+    match_expressions: tuple[NodeSelectorRequirement, ...] = ()
+    match_fields: tuple[NodeSelectorRequirement, ...] = ()
+    weight: int | None = None
+    node_affinity_json: dict[str, Any] | None = None
+
+
+class SecurityContext(Frozen):
+    """kfp's `set_security_context`: the main container's identity."""
+
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    run_as_non_root: bool | None = None
+
+
 class KubernetesSettings(Frozen):
     secret_env: tuple[SecretEnv, ...] = ()
     secret_volumes: tuple[SecretVolume, ...] = ()
@@ -65,12 +118,26 @@ class KubernetesSettings(Frozen):
     image_pull_secrets: tuple[str, ...] = ()
     pod_labels: dict[str, str] = Field(default_factory=dict)
     pod_annotations: dict[str, str] = Field(default_factory=dict)
+    empty_dir_mounts: tuple[EmptyDirMount, ...] = ()
+    ephemeral_volumes: tuple[EphemeralVolume, ...] = ()
+    field_path_env: tuple[FieldPathEnv, ...] = ()
+    node_affinity: tuple[NodeAffinityTerm, ...] = ()
+    security_context: SecurityContext | None = None
 
     @property
     def empty(self) -> bool:
         return self == KubernetesSettings()
 
 
+# Fields added after specs were first stored: left out of a spec's JSON while unset, so the digests (and
+# cache keys) of pipelines that do not use them stay as they were.
+LATER_FIELDS = {"empty_dir_mounts": [], "ephemeral_volumes": [], "field_path_env": [], "node_affinity": [],
+                "security_context": None}
+
+
+# What a container's env `fieldRef` may name (the Kubernetes Downward API for env vars).
+FIELD_PATH = re.compile(r"metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]"
+                        r"|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs)")
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 PVC_NAME_OUTPUT = "name"
 

@@ -19,7 +19,7 @@ from conveyor.ir.container import ContainerImplementation
 from conveyor.ir.embedded import EmbeddedArtifact
 from conveyor.ir.errors import PipelineDefinitionError
 from conveyor.ir.importer import ImporterImplementation
-from conveyor.ir.kubernetes import KubernetesSettings, PvcImplementation
+from conveyor.ir.kubernetes import LATER_FIELDS, KubernetesSettings, PvcImplementation
 from conveyor.ir.types import value_matches
 from conveyor.ir.values import Arg, Collected, Condition, LoopItems, OneOf, TaskOutput
 from conveyor.ir.workspace import WorkspaceSpec
@@ -221,7 +221,7 @@ class ExitHandlerGroup(Frozen):
 Group = Annotated[ParallelForGroup | ConditionGroup | ExitHandlerGroup, Field(discriminator="kind")]
 
 
-_NO_KUBERNETES = KubernetesSettings().model_dump(mode="json")
+_NO_KUBERNETES = {k: v for k, v in KubernetesSettings().model_dump(mode="json").items() if k not in LATER_FIELDS}
 
 
 class PipelineSpec(Frozen):
@@ -244,7 +244,11 @@ class PipelineSpec(Frozen):
         if data["workspace"] is None:  # left out when unset: digests and manifests stay as before
             del data["workspace"]
         for task in data["tasks"].values():  # unset pod settings are left out: digests and manifests stay as before
-            if task.get("kubernetes") == _NO_KUBERNETES:
+            kube = task.get("kubernetes") or {}
+            for key, unset in LATER_FIELDS.items():
+                if kube.get(key, unset) == unset:
+                    kube.pop(key, None)
+            if kube == _NO_KUBERNETES:
                 del task["kubernetes"]
         return data
 

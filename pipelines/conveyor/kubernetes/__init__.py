@@ -2,20 +2,28 @@
 
 Each call takes a task and returns it, as in kfp. Secrets and config maps are recorded by name and
 key only. On Argo they become the pod spec's `secretKeyRef`/`configMapKeyRef` env, secret/configMap
-volumes, PVC volumes, node selector, tolerations, image pull policy, pod labels and annotations,
-and `activeDeadlineSeconds`. Locally (see `conveyor.runtime.kube_local`) a secret key comes from
-`CONVEYOR_SECRET_<NAME>_<KEY>` or the mapping file `CONVEYOR_SECRETS_FILE`, a config map key from
-`CONVEYOR_CONFIGMAP_<NAME>_<KEY>` or the same file, a PVC is the folder `CONVEYOR_HOME/pvcs/<name>`,
-and node selectors and tolerations are recorded and ignored.
+volumes, PVC volumes (with `subPath`), emptyDir and generic ephemeral volumes, Downward API env
+(`fieldRef`), node selector, tolerations, node affinity, the container's security context, image pull
+policy, pod labels and annotations, and `activeDeadlineSeconds`. Locally (see
+`conveyor.runtime.kube_local`) a secret key comes from `CONVEYOR_SECRET_<NAME>_<KEY>` or the mapping
+file `CONVEYOR_SECRETS_FILE`, a config map key from `CONVEYOR_CONFIGMAP_<NAME>_<KEY>` or the same
+file, a PVC is the folder `CONVEYOR_HOME/pvcs/<name>`, an emptyDir or ephemeral volume a fresh folder
+per attempt, a field path its local equivalent, and node selectors, tolerations, node affinity and
+the security context are recorded and ignored. kfp's submodules (`conveyor.kubernetes.node_affinity`,
+`.empty_dir`, `.field`, `.security_context`, `.volume`) import as in kfp.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from conveyor.ir import PipelineDefinitionError
 
 _PULL_POLICIES = ("Always", "Never", "IfNotPresent")
+_VOLUME_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1123 label, as a pod's volume name
+_RESERVED_VOLUME = re.compile(r"(secret|configmap|pvc)-\d+|conveyor-.*|kfp-workspace")  # names the compiler gives
+_QUANTITY = re.compile(r"\d+(\.\d+)?([KMGTPE]i|[mkMGTPE])?")
 
 
 def _settings(task: Any) -> dict[str, Any]:
@@ -34,6 +42,40 @@ def _name(task: Any, value: Any, argument: str) -> str:
     if not isinstance(value, str) or not value:
         raise _error(task, f"must be a non-empty string, got {value!r}", argument)
     return value
+
+
+def _mount_path(task: Any, value: Any, argument: str = "mount_path") -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise _error(task, f"must be an absolute path, got {value!r}", argument)
+    return value
+
+
+def _volume_name(task: Any, value: Any, argument: str = "volume_name") -> str:
+    """A pod volume name: a DNS-1123 label, unique among the task's emptyDir and ephemeral volumes, and
+    not one of the names the Argo compiler gives its own volumes."""
+    if not isinstance(value, str) or not _VOLUME_NAME.fullmatch(value):
+        raise _error(task, f"must be a DNS-1123 label (lower-case letters, digits and '-', at most 63), got {value!r}",
+                     argument)
+    if _RESERVED_VOLUME.fullmatch(value):
+        raise _error(task, f"{value!r} is a volume name conveyor gives its own volumes; choose another", argument)
+    settings = _settings(task)
+    if any(v["volume_name"] == value for v in settings.get("empty_dir_mounts", []) + settings.get("ephemeral_volumes", [])):
+        raise _error(task, f"volume {value!r} is already defined on this task", argument)
+    return value
+
+
+def _quantity(task: Any, value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not _QUANTITY.fullmatch(value):
+        raise _error(task, f"must be a Kubernetes quantity such as '5Gi' or '500Mi', got {value!r}", argument)
+    return value
+
+
+def _str_map(task: Any, value: Any, argument: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
+        raise _error(task, f"must be a dict of non-empty string keys, got {value!r}", argument)
+    return {k: str(v) for k, v in value.items()}
 
 
 def _append(task: Any, field: str, item: dict[str, Any]) -> Any:
@@ -75,13 +117,17 @@ def use_config_map_as_volume(task: Any, config_map_name: str, mount_path: str, o
                                                 "optional": bool(optional)})
 
 
-def mount_pvc(task: Any, pvc_name: Any, mount_path: str) -> Any:
-    """`pvc_name`: a claim name, a pipeline parameter, or an upstream task's output."""
+def mount_pvc(task: Any, pvc_name: Any, mount_path: str, sub_path: str = "") -> Any:
+    """`pvc_name`: a claim name, a pipeline parameter, or an upstream task's output. `sub_path`: a
+    relative folder of the claim to mount instead of its root (kfp's default "" is the root)."""
     from conveyor.dsl.channels import ConstantChannel, PipelineChannel
 
-    _name(task, mount_path, "mount_path")
+    _name(task, mount_path, "mount_path")  # not checked further: existing pipelines may pass any string
+    if not isinstance(sub_path, str) or sub_path.startswith("/") or ".." in sub_path.split("/"):
+        raise _error(task, f"must be a relative path inside the claim (no '..'), got {sub_path!r}", "sub_path")
     channel = pvc_name if isinstance(pvc_name, PipelineChannel) else ConstantChannel(_name(task, pvc_name, "pvc_name"), "str")
-    return _append(task, "pvc_mounts", {"pvc_name": channel.to_arg(), "mount_path": mount_path})
+    return _append(task, "pvc_mounts", {"pvc_name": channel.to_arg(), "mount_path": mount_path,
+                                        "sub_path": sub_path.strip("/") or None})
 
 
 def add_node_selector(task: Any, label_key: str, label_value: str) -> Any:
@@ -121,8 +167,16 @@ def add_pod_annotation(task: Any, annotation_key: str, annotation_value: str) ->
     return task
 
 
-from conveyor.kubernetes.pvc import CreatePVC, DeletePVC  # noqa: E402 - after the helpers it does not need
+# after the helpers, which these modules use (kfp's module names, so `from ...kubernetes.node_affinity import` works)
+from conveyor.kubernetes.empty_dir import empty_dir_mount  # noqa: E402
+from conveyor.kubernetes.field import use_field_path_as_env  # noqa: E402
+from conveyor.kubernetes.node_affinity import add_node_affinity, add_node_affinity_json  # noqa: E402
+from conveyor.kubernetes.pvc import CreatePVC, DeletePVC  # noqa: E402
+from conveyor.kubernetes.security_context import set_security_context  # noqa: E402
+from conveyor.kubernetes.volume import add_ephemeral_volume  # noqa: E402
 
-__all__ = ["CreatePVC", "DeletePVC", "add_node_selector", "add_pod_annotation", "add_pod_label", "add_toleration", "mount_pvc",
-           "set_image_pull_policy", "set_image_pull_secrets", "set_timeout", "use_config_map_as_env",
-           "use_config_map_as_volume", "use_secret_as_env", "use_secret_as_volume"]
+__all__ = ["CreatePVC", "DeletePVC", "add_ephemeral_volume", "add_node_affinity", "add_node_affinity_json",
+           "add_node_selector", "add_pod_annotation", "add_pod_label", "add_toleration", "empty_dir_mount", "mount_pvc",
+           "set_image_pull_policy", "set_image_pull_secrets", "set_security_context", "set_timeout",
+           "use_config_map_as_env", "use_config_map_as_volume", "use_field_path_as_env", "use_secret_as_env",
+           "use_secret_as_volume"]

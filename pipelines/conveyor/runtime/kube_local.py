@@ -6,8 +6,16 @@
 * Volumes: a secret or config map volume is a folder of one file per key (secrets: mode 0700 under
   the run folder, removed when the run ends); a PVC is the folder `CONVEYOR_HOME/pvcs/<name>`, kept
   across runs like a claim. The task sees it at `mount_path` through a symlink (created if the path
-  is free and its parent writable).
-* Node selectors and tolerations only matter to a cluster: recorded in the spec, ignored here.
+  is free and its parent writable). `mount_pvc(sub_path=...)` links the claim folder's subfolder
+  (created if missing, as the kubelet does). An emptyDir or generic ephemeral volume is a fresh folder
+  per attempt under the run folder, removed when the attempt ends.
+* Field-path env (`use_field_path_as_env`): `metadata.name` is the task instance id (what
+  `CONVEYOR_TASK_ID` holds), `metadata.namespace` is "local", `metadata.uid` a fresh UUID per attempt,
+  `metadata.labels['K']`/`metadata.annotations['K']` the task's `add_pod_label`/`add_pod_annotation`
+  value ("" when unset, as for a missing label on a pod), `spec.nodeName` this host's name, and the
+  `status.*IP(s)` fields 127.0.0.1. `spec.serviceAccountName` has no local meaning: the run is refused.
+* Node selectors, tolerations, node affinity and the security context only matter to a cluster:
+  recorded in the spec, ignored here.
 
 Values only ever reach the task's environment or its mount folder; never the spec, metadata, logs
 or an exception message (errors name the secret, the key and where to set them).
@@ -19,6 +27,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,6 +98,36 @@ def check(settings: KubernetesSettings, task: str) -> None:
             raise LocalKubernetesError(f"task {task!r}: secret {vol.secret_name!r} (a volume at {vol.mount_path}) has "
                                        f"no keys locally; set {env_name('CONVEYOR_SECRET', vol.secret_name, 'KEY')} "
                                        "or add it to the file named by CONVEYOR_SECRETS_FILE")
+    for ref in settings.field_path_env:
+        if ref.field_path in _NO_LOCAL_FIELD:
+            raise LocalKubernetesError(f"task {task!r}: env {ref.env} reads the pod field {ref.field_path!r}, which "
+                                       "has no local value; run on a cluster, or set the value with set_env_variable")
+
+
+_NO_LOCAL_FIELD = ("spec.serviceAccountName",)
+_LOCAL_FIELDS = {"metadata.namespace": "local", "status.hostIP": "127.0.0.1", "status.hostIPs": "127.0.0.1",
+                 "status.podIP": "127.0.0.1", "status.podIPs": "127.0.0.1"}
+
+
+def field_value(settings: KubernetesSettings, field_path: str, instance: str) -> str:
+    """The local stand-in for pod field `field_path` (see the module docstring)."""
+    if field_path in _LOCAL_FIELDS:
+        return _LOCAL_FIELDS[field_path]
+    if field_path == "metadata.name":
+        return instance
+    if field_path == "metadata.uid":
+        return str(uuid.uuid4())
+    if field_path == "spec.nodeName":
+        return socket.gethostname()
+    match = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", field_path)
+    if match:
+        found = settings.pod_labels if match.group(1) == "labels" else settings.pod_annotations
+        return found.get(match.group(2), "")
+    raise LocalKubernetesError(f"field path {field_path!r} has no local value")
+
+
+def _scratch(run_dir: Path, instance: str) -> Path:
+    return run_dir / "mounts" / instance / "scratch"
 
 
 def pvc_folder(home: Path, claim: str) -> Path:
@@ -136,9 +176,24 @@ def prepare(settings: KubernetesSettings, task: str, instance: str, run_dir: Pat
     for mount in settings.pvc_mounts:
         claim = str(resolve(mount.pvc_name))
         folder = pvc_folder(home, claim)
-        folder.mkdir(parents=True, exist_ok=True)
-        _link(folder / mount.sub_path if mount.sub_path else folder, mount.mount_path, task)
+        target = folder / mount.sub_path if mount.sub_path else folder
+        target.mkdir(parents=True, exist_ok=True)
+        _link(target, mount.mount_path, task)
+    for ref in settings.field_path_env:
+        env[ref.env] = field_value(settings, ref.field_path, instance)
+    scratch = _scratch(run_dir, instance)
+    shutil.rmtree(scratch, ignore_errors=True)  # an emptyDir starts empty in every pod: every attempt
+    for vol in (*settings.empty_dir_mounts, *settings.ephemeral_volumes):
+        folder = scratch / vol.volume_name
+        folder.mkdir(parents=True)
+        _link(folder, vol.mount_path, task)
     return env
+
+
+def release(settings: KubernetesSettings, run_dir: Path, instance: str) -> None:
+    """An ended attempt's emptyDir and ephemeral volumes: gone, as with the pod."""
+    if settings.empty_dir_mounts or settings.ephemeral_volumes:
+        shutil.rmtree(_scratch(run_dir, instance), ignore_errors=True)
 
 
 def cleanup(run_dir: Path) -> None:

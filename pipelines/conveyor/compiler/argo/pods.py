@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import hera.workflows.models as m
 
-from conveyor.compiler.argo.kube_pod import pod_volumes
+from conveyor.compiler.argo.kube_pod import check_mounts, node_affinity, pod_volumes, security_context
 from conveyor.compiler.argo.naming import LABEL_KEY_TASK, expr, label_value, param_name
 from conveyor.compiler.argo.options import (
     EXIT_PERMANENT,
@@ -226,6 +226,7 @@ def container_template(
     if ctx.options.pip_cache_claim and prelude:
         env.append(m.EnvVar(name="PIP_CACHE_DIR", value=PIP_CACHE_PATH))
         mounts.append(m.VolumeMount(name=PIP_CACHE_VOLUME, mount_path=PIP_CACHE_PATH))
+    check_mounts(mounts, volumes, what)
 
     params = [m.Parameter(name=TASK_PARAM)] + [m.Parameter(name=p) for p in extra.params]
     params += [m.Parameter(name=resource_param(f)) for f in sorted(task.resource_args)]
@@ -260,12 +261,14 @@ def container_template(
             env_from=list(ctx.env_from) or None,
             resources=resources(task, placement),
             volume_mounts=mounts or None,
+            security_context=security_context(kube),
         ),
         volumes=volumes or None,
         retry_strategy=retry_strategy(task, placement),
         active_deadline_seconds=m.IntOrString(str(math.ceil(task.timeout_s))) if task.timeout_s else None,
         node_selector=dict(sorted(placement.node_selector.items())) or None,
         tolerations=[m.Toleration(**_toleration_kwargs(t)) for t in placement.tolerations] or None,
+        affinity=node_affinity(kube.node_affinity),
         pod_spec_patch=runtime_resources_patch(task, placement, what),
     )
 
