@@ -262,7 +262,7 @@ class _Validator:
                 task,
                 target.name,
             )
-        self.check_reachable(arg.task, consumer_groups, task, target.name, collected=set(fan_in))
+        self.check_reachable(arg.task, consumer_groups, task, target.name, collected=set(fan_in), fan_in=True)
 
     # helpers ---------------------------------------------------------------
     def producer_output(
@@ -300,12 +300,22 @@ class _Validator:
         task: str | None,
         argument: str | None,
         collected: set[str] | None = None,
+        fan_in: bool = False,
     ) -> None:
         """A producer inside a loop or condition is only visible inside that same group."""
         for gid in task_groups(self.spec, producer):
             if gid in consumer_groups or gid in (collected or set()):
                 continue
             group = self.spec.groups[gid]
+            if fan_in and isinstance(group, ConditionGroup):
+                self.fail(
+                    f"dsl.Collected({producer}...) of a task inside condition {gid!r} inside the loop is not "
+                    "supported: kfp collects only the iterations where the condition held, and conveyor cannot "
+                    "leave skipped iterations out of Argo's loop outputs yet. Move the test into the component "
+                    "(return None for the items to leave out) and filter the collected list in the consumer",
+                    task,
+                    argument,
+                )
             if isinstance(group, ParallelForGroup):
                 self.fail(
                     f"task {producer!r} runs inside ParallelFor {gid!r}; read it outside the loop "

@@ -66,7 +66,7 @@ def _check_json(task: Any, value: Any) -> dict[str, Any]:
     if isinstance(value, PipelineChannel):
         raise _error(task, "a pipeline parameter or task output is not supported here (Argo cannot substitute one "
                            "into the pod's affinity); pass the nodeAffinity dict itself", "node_affinity_json")
-    if not isinstance(value, dict) or not value or set(value) - {_REQUIRED, _PREFERRED}:
+    if not isinstance(value, dict) or set(value) - {_REQUIRED, _PREFERRED}:  # {} is allowed: no constraint, as in kfp
         raise _error(task, f"must be a Kubernetes nodeAffinity dict with {_REQUIRED} and/or {_PREFERRED} "
                            f"(camelCase keys), got {value!r}", "node_affinity_json")
     required = value.get(_REQUIRED)

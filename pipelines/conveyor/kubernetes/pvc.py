@@ -50,6 +50,11 @@ class _PvcComponent(SpecComponent):
             except ValueError as exc:
                 raise task.state.error(f"size {size!r} is not a storage quantity such as '5Gi': {exc}",
                                        task=task.name, argument="size") from None
+        source = literal("data_source")
+        if source is not None and not (isinstance(source, dict) and source.get("kind") and source.get("name")):
+            raise task.state.error(f"data_source {source!r} must be a dict with 'kind' and 'name' (and 'apiGroup' "
+                                   "for a VolumeSnapshot), as PersistentVolumeClaim.spec.dataSource",
+                                   task=task.name, argument="data_source")
         if not any(isinstance(kwargs.get(k), PipelineChannel) for k in ("pvc_name", "pvc_name_suffix")):
             try:
                 claim_name(kwargs.get("pvc_name"), kwargs.get("pvc_name_suffix"), "id")
@@ -68,6 +73,7 @@ CreatePVC = _PvcComponent(ComponentSpec(  # noqa: N816 - kfp's name
         _optional("storage_class_name", "str", ""),
         _optional("volume_name", "str"),
         _optional("annotations", "dict"),
+        _optional("data_source", "dict"),
     ),
     outputs=(OutputSpec(name=PVC_NAME_OUTPUT, kind="parameter", type="str", style="path"),),
     implementation=PvcImplementation(action="create"),

@@ -28,7 +28,7 @@ def run_pvc(component: ComponentSpec, params: dict[str, Any], outputs: dict[str,
             if folder.exists():
                 raise PermanentError(f"CreatePVC: claim {name!r} already exists locally ({folder}); delete it "
                                      "with DeletePVC or by hand, or name per-run claims with pvc_name_suffix")
-            folder.mkdir(parents=True)
+            _populate(folder, params.get("data_source"))
             Path(outputs[PVC_NAME_OUTPUT]).write_text(name)
             return
         name = str(params.get("pvc_name") or "")
@@ -38,3 +38,18 @@ def run_pvc(component: ComponentSpec, params: dict[str, Any], outputs: dict[str,
         shutil.rmtree(folder)
     except (ValueError, LocalKubernetesError) as exc:
         raise PermanentError(f"{component.name}: {exc}") from None
+
+
+def _populate(folder: Path, source: dict[str, Any] | None) -> None:
+    """A new claim: empty, or a clone of another local claim (``dataSource`` kind PersistentVolumeClaim).
+    A VolumeSnapshot has no local counterpart, so that fails before anything is created."""
+    if not source:
+        folder.mkdir(parents=True)
+        return
+    if source.get("kind") != "PersistentVolumeClaim" or source.get("apiGroup"):
+        raise PermanentError(f"CreatePVC: data_source {source!r}: locally a claim can only be cloned from another "
+                             "claim (kind PersistentVolumeClaim); snapshots exist only on a cluster")
+    origin = pvc_folder(conveyor_home(), str(source.get("name")))
+    if not origin.is_dir():
+        raise PermanentError(f"CreatePVC: data_source claim {source.get('name')!r} does not exist locally ({origin})")
+    shutil.copytree(origin, folder, symlinks=True)

@@ -119,3 +119,31 @@ def test_notebook_component_is_refused_with_what_to_write_instead():
         @dsl.notebook_component(notebook_path="analysis.ipynb")
         def analyse(rows: int):
             dsl.run_notebook(rows=rows)
+
+
+@dsl.component
+def total(nums: list) -> int:
+    return sum(nums)
+
+
+def test_collected_through_a_condition_inside_the_loop_is_refused_with_the_alternative():
+    """kfp compiles this (it collects only the iterations where the condition held); conveyor refuses
+    it for now, locally and for Argo alike, and says what to write instead."""
+    def p(threshold: int = 2):
+        with dsl.ParallelFor([1, 2, 3]) as x, dsl.Condition(x >= threshold):
+            t = count(n=x)
+        total(nums=dsl.Collected(t.output))
+
+    with pytest.raises(PipelineDefinitionError, match=r"Collected\(count.*inside condition .* inside the loop "
+                       r"is not supported.*return None for the items to leave out"):
+        _build(p)
+
+
+def test_collected_of_a_loop_with_the_condition_around_the_consumer_still_works():
+    def p(threshold: int = 2):
+        with dsl.ParallelFor([1, 2, 3]) as x:
+            t = count(n=x)
+        with dsl.Condition(threshold == 2):
+            total(nums=dsl.Collected(t.output))
+
+    assert _build(p).tasks["total"].arguments["nums"].kind == "collected"

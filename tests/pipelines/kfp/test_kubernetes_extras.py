@@ -235,6 +235,26 @@ def test_a_pipeline_parameter_as_node_affinity_json_is_refused():
         _ = bad.pipeline_spec
 
 
+def test_an_empty_node_affinity_json_is_no_constraint_and_drops_an_earlier_one():
+    """kfp accepts {} (its own test pipelines use it): no affinity, and it replaces an earlier JSON call."""
+    from conveyor import dsl, kubernetes
+    from conveyor.compiler.argo import CompileOptions, compile_workflow
+
+    @dsl.component
+    def noop() -> None:
+        pass
+
+    @dsl.pipeline
+    def empty():
+        task = noop()
+        kubernetes.add_node_affinity_json(task, _AFFINITY)
+        kubernetes.add_node_affinity_json(task, {})
+
+    manifest = compile_workflow(empty.pipeline_spec, options=CompileOptions(image="x:1"))
+    (pod,) = [t for t in manifest["spec"]["templates"] if "container" in t]
+    assert not pod.get("affinity")
+
+
 def test_two_volumes_at_one_mount_path_do_not_compile():
     from conveyor import dsl, kubernetes
     from conveyor.compiler.argo import CompileError

@@ -102,3 +102,62 @@ def test_local_claims_fail_like_a_cluster(home, run_file, write_pipeline):
     assert not again.succeeded and "claim 'fixed' already exists locally" in again.tasks[0].error
     missing = run_file(path, name="delete_missing")
     assert not missing.succeeded and "there is no claim 'never-made' locally" in missing.tasks[0].error
+
+
+CLONE = """
+from conveyor import kubernetes
+
+
+@dsl.component
+def write(text: str):
+    with open("/tmp/conveyor-clone-src/file.txt", "w") as f:
+        f.write(text)
+
+
+@dsl.component
+def read() -> str:
+    with open("/tmp/conveyor-clone-dst/file.txt") as f:
+        return f.read()
+
+
+@dsl.pipeline
+def clone_pipeline(text: str = "cloned") -> str:
+    src = kubernetes.CreatePVC(pvc_name="clone-src", access_modes=["ReadWriteOnce"], size="1Mi")
+    w = write(text=text)
+    kubernetes.mount_pvc(w, pvc_name=src.outputs["name"], mount_path="/tmp/conveyor-clone-src")
+    dst = kubernetes.CreatePVC(pvc_name="clone-dst", access_modes=["ReadWriteOnce"], size="1Mi",
+                               data_source={"kind": "PersistentVolumeClaim", "name": "clone-src"}).after(w)
+    r = read()
+    kubernetes.mount_pvc(r, pvc_name=dst.outputs["name"], mount_path="/tmp/conveyor-clone-dst")
+    return r.output
+
+
+@dsl.pipeline
+def snapshot_pipeline():
+    kubernetes.CreatePVC(pvc_name="from-snap", access_modes=["ReadWriteOnce"], size="1Mi",
+                         data_source={"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "s"})
+"""
+
+
+def test_data_source_clones_a_claim_locally_and_reaches_the_pvc_spec(home, run_file, write_pipeline):
+    path = write_pipeline(CLONE)
+    result = run_file(path, name="clone_pipeline")
+    assert result.succeeded, result.error
+    assert result.outputs == {"Output": "cloned"}
+    snap = run_file(path, name="snapshot_pipeline")
+    assert not snap.succeeded and "snapshots exist only on a cluster" in snap.tasks[0].error
+    assert not (home / "pvcs" / "from-snap").exists()
+    manifest = compile_workflow(find_pipeline(path, "snapshot_pipeline").pipeline_spec,
+                                options=CompileOptions(image=TEST_IMAGE))
+    (resource,) = [t["resource"] for t in manifest["spec"]["templates"] if "resource" in t]
+    assert json.loads(resource["manifest"])["spec"]["dataSource"] == {
+        "apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "s"}
+
+
+def test_a_data_source_without_kind_and_name_is_an_authoring_error():
+    @dsl.pipeline
+    def bad_source():
+        kubernetes.CreatePVC(pvc_name="a", access_modes=["ReadWriteOnce"], size="1Gi", data_source={"name": "x"})
+
+    with pytest.raises(PipelineDefinitionError, match="data_source .* must be a dict with 'kind' and 'name'"):
+        _ = bad_source.pipeline_spec

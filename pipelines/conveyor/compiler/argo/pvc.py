@@ -69,6 +69,8 @@ def manifest(task: TaskSpec, component: ComponentSpec, what: str) -> tuple[str, 
             spec["storageClassName"] = values["storage_class_name"]
         if values.get("volume_name"):
             spec["volumeName"] = values["volume_name"]
+        if values.get("data_source"):
+            spec["dataSource"] = values["data_source"]
         body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
     text = json.dumps(body, indent=2)
     for name in params:
