@@ -26,6 +26,7 @@ from conveyor.ir.values import (
     TaskFinalStatus,
     TaskOutput,
 )
+from conveyor.runtime import kube_local
 from conveyor.runtime.protocol.readiness import NotReady, Rules, Unavailable, Verdict, resolve_one_of
 
 Ctx = tuple[tuple[str, int], ...]  # ((loop_id, index), ...), outermost loop first
@@ -221,7 +222,14 @@ class RunGraph:
         return _InstanceView(self, inst.ctx)
 
     def readiness(self, inst: Instance) -> tuple[Verdict, str | None]:
-        return self.rules.readiness(inst.task, self.view(inst))
+        verdict, why = self.rules.readiness(inst.task, self.view(inst))
+        if verdict == "run":  # a secret named at run time: known now, so look it up locally (a miss fails the task)
+            try:
+                kube_local.check_runtime_names(self.spec.tasks[inst.task].kubernetes, inst.task,
+                                               lambda arg: self.resolve(arg, inst.ctx))
+            except kube_local.LocalKubernetesError as exc:
+                return "fail", str(exc)
+        return verdict, why
 
     def inputs(self, inst: Instance) -> tuple[dict[str, Any], dict[str, Any]]:
         """(parameters, artifacts) for the instance's request."""

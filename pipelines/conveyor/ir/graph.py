@@ -6,6 +6,7 @@ the Argo compiler ask the same questions the same way.
 
 from __future__ import annotations
 
+from conveyor.ir.kubernetes import name_args
 from conveyor.ir.spec import ConditionGroup, ExitHandlerGroup, ParallelForGroup, PipelineSpec
 from conveyor.ir.values import Collected, Concat, OneOf, TaskOutput, condition_args
 
@@ -57,7 +58,7 @@ def group_args(spec: PipelineSpec, group_id: str) -> list[object]:
 def data_dependencies(spec: PipelineSpec, task: str) -> set[str]:
     """Tasks whose outputs `task` reads, directly or through its groups' items and conditions."""
     args: list[object] = list(spec.tasks[task].arguments.values())
-    args.extend(mount.pvc_name for mount in spec.tasks[task].kubernetes.pvc_mounts)  # CreatePVC's output
+    args.extend(name_args(spec.tasks[task].kubernetes).values())  # CreatePVC's output, a secret's name
     args.extend(spec.tasks[task].resource_args.values())  # set_cpu_limit(task.output) and the like
     for group_id in task_groups(spec, task):
         args.extend(group_args(spec, group_id))

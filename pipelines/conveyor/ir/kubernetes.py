@@ -14,13 +14,18 @@ from typing import Any, Literal
 from pydantic import Field
 
 from conveyor.ir.base import DeclaredImplementation, Frozen
-from conveyor.ir.values import Arg
+from conveyor.ir.values import Arg, Constant
+
+# A secret, config map or claim name: a string fixed at build time (kept a plain string, so the specs
+# and digests of pipelines that name their secrets literally stay as they were), or where it comes from
+# at run time (a pipeline parameter, a loop item, an upstream task's output).
+Name = str | Arg
 
 
 class SecretEnv(Frozen):
     """Env var `env` = key `key` of Secret `secret_name`."""
 
-    secret_name: str
+    secret_name: Name
     key: str
     env: str
     optional: bool = False
@@ -29,20 +34,20 @@ class SecretEnv(Frozen):
 class SecretVolume(Frozen):
     """Every key of Secret `secret_name` as a file under `mount_path`."""
 
-    secret_name: str
+    secret_name: Name
     mount_path: str
     optional: bool = False
 
 
 class ConfigMapEnv(Frozen):
-    config_map_name: str
+    config_map_name: Name
     key: str
     env: str
     optional: bool = False
 
 
 class ConfigMapVolume(Frozen):
-    config_map_name: str
+    config_map_name: Name
     mount_path: str
     optional: bool = False
 
@@ -140,6 +145,21 @@ FIELD_PATH = re.compile(r"metadata\.(name|namespace|uid)|metadata\.(labels|annot
                         r"|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs)")
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 PVC_NAME_OUTPUT = "name"
+
+
+def name_args(settings: KubernetesSettings) -> dict[str, Any]:
+    """Key (`pvc-0`, `secret-env-1`, `configmap-volume-0`, ...) -> the IR argument of every secret, config
+    map or claim name not fixed at build time: what a task waits for, and what Argo passes its pod."""
+    found: dict[str, Any] = {}
+    for key, items, attr in (("pvc", settings.pvc_mounts, "pvc_name"), ("secret-env", settings.secret_env, "secret_name"),
+                             ("secret-volume", settings.secret_volumes, "secret_name"),
+                             ("configmap-env", settings.config_map_env, "config_map_name"),
+                             ("configmap-volume", settings.config_map_volumes, "config_map_name")):
+        for i, item in enumerate(items):
+            value = getattr(item, attr)
+            if not isinstance(value, str | Constant):
+                found[f"{key}-{i}"] = value
+    return found
 
 
 class PvcImplementation(DeclaredImplementation):

@@ -44,6 +44,14 @@ def _name(task: Any, value: Any, argument: str) -> str:
     return value
 
 
+def _runtime_name(task: Any, value: Any, argument: str) -> Any:
+    """A secret, config map or claim name: a non-empty string, or a pipeline value (a parameter, a loop
+    item, an upstream task's output) recorded as the IR argument the task resolves when it runs."""
+    from conveyor.dsl.channels import PipelineChannel
+
+    return value.to_arg() if isinstance(value, PipelineChannel) else _name(task, value, argument)
+
+
 def _mount_path(task: Any, value: Any, argument: str = "mount_path") -> str:
     if not isinstance(value, str) or not value.startswith("/"):
         raise _error(task, f"must be an absolute path, got {value!r}", argument)
@@ -83,9 +91,9 @@ def _append(task: Any, field: str, item: dict[str, Any]) -> Any:
     return task
 
 
-def _key_to_env(task: Any, field: str, source: str, name: str, mapping: Any, what: str, optional: bool) -> Any:
+def _key_to_env(task: Any, field: str, source: str, name: Any, mapping: Any, what: str, optional: bool) -> Any:
     """Secret and config-map keys as env vars: one validation, one record shape for both."""
-    _name(task, name, source)
+    name = _runtime_name(task, name, source)
     argument = f"{source.removesuffix('_name')}_key_to_env"
     if not isinstance(mapping, dict) or not mapping:
         raise _error(task, f"must be a non-empty dict of {what}: env var, got {mapping!r}", argument)
@@ -95,24 +103,27 @@ def _key_to_env(task: Any, field: str, source: str, name: str, mapping: Any, wha
     return task
 
 
-def use_secret_as_env(task: Any, secret_name: str, secret_key_to_env: dict[str, str], optional: bool = False) -> Any:
+def use_secret_as_env(task: Any, secret_name: Any, secret_key_to_env: dict[str, str], optional: bool = False) -> Any:
     return _key_to_env(task, "secret_env", "secret_name", secret_name, secret_key_to_env, "secret key", optional)
 
 
-def use_secret_as_volume(task: Any, secret_name: str, mount_path: str, optional: bool = False) -> Any:
-    return _append(task, "secret_volumes", {"secret_name": _name(task, secret_name, "secret_name"),
+def use_secret_as_volume(task: Any, secret_name: Any, mount_path: str, optional: bool = False) -> Any:
+    """`secret_name` (here and in `use_secret_as_env` and the config map functions): a name, a pipeline
+    parameter, a loop item or an upstream task's output."""
+    return _append(task, "secret_volumes", {"secret_name": _runtime_name(task, secret_name, "secret_name"),
                                             "mount_path": _name(task, mount_path, "mount_path"),
                                             "optional": bool(optional)})
 
 
-def use_config_map_as_env(task: Any, config_map_name: str, config_map_key_to_env: dict[str, str],
+def use_config_map_as_env(task: Any, config_map_name: Any, config_map_key_to_env: dict[str, str],
                           optional: bool = False) -> Any:
     return _key_to_env(task, "config_map_env", "config_map_name", config_map_name, config_map_key_to_env, "key",
                        optional)
 
 
-def use_config_map_as_volume(task: Any, config_map_name: str, mount_path: str, optional: bool = False) -> Any:
-    return _append(task, "config_map_volumes", {"config_map_name": _name(task, config_map_name, "config_map_name"),
+def use_config_map_as_volume(task: Any, config_map_name: Any, mount_path: str, optional: bool = False) -> Any:
+    return _append(task, "config_map_volumes", {"config_map_name": _runtime_name(task, config_map_name,
+                                                                                 "config_map_name"),
                                                 "mount_path": _name(task, mount_path, "mount_path"),
                                                 "optional": bool(optional)})
 
@@ -120,13 +131,14 @@ def use_config_map_as_volume(task: Any, config_map_name: str, mount_path: str, o
 def mount_pvc(task: Any, pvc_name: Any, mount_path: str, sub_path: str = "") -> Any:
     """`pvc_name`: a claim name, a pipeline parameter, or an upstream task's output. `sub_path`: a
     relative folder of the claim to mount instead of its root (kfp's default "" is the root)."""
-    from conveyor.dsl.channels import ConstantChannel, PipelineChannel
+    from conveyor.dsl.channels import ConstantChannel
 
     _name(task, mount_path, "mount_path")  # not checked further: existing pipelines may pass any string
     if not isinstance(sub_path, str) or sub_path.startswith("/") or ".." in sub_path.split("/"):
         raise _error(task, f"must be a relative path inside the claim (no '..'), got {sub_path!r}", "sub_path")
-    channel = pvc_name if isinstance(pvc_name, PipelineChannel) else ConstantChannel(_name(task, pvc_name, "pvc_name"), "str")
-    return _append(task, "pvc_mounts", {"pvc_name": channel.to_arg(), "mount_path": mount_path,
+    name = _runtime_name(task, pvc_name, "pvc_name")
+    return _append(task, "pvc_mounts", {"pvc_name": ConstantChannel(name, "str").to_arg() if isinstance(name, str) else name,
+                                        "mount_path": mount_path,
                                         "sub_path": sub_path.strip("/") or None})
 
 

@@ -17,6 +17,10 @@
 * Node selectors, tolerations, node affinity and the security context only matter to a cluster:
   recorded in the spec, ignored here.
 
+A secret or config map named at run time (a pipeline parameter, a loop item, an upstream output) is
+looked up by its resolved name when the task is ready (`check_runtime_names`): a missing key fails
+that task, not the run.
+
 Values only ever reach the task's environment or its mount folder; never the spec, metadata, logs
 or an exception message (errors name the secret, the key and where to set them).
 """
@@ -35,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from conveyor.ir.kubernetes import KubernetesSettings
+from conveyor.ir.kubernetes import KubernetesSettings, name_args
 
 
 class LocalKubernetesError(ValueError):
@@ -87,14 +91,34 @@ def _keys(kind: str, name: str) -> dict[str, str]:
     return found
 
 
+_NAMED = (("secret_env", "secret_name"), ("secret_volumes", "secret_name"),
+          ("config_map_env", "config_map_name"), ("config_map_volumes", "config_map_name"))
+
+
+def resolved(settings: KubernetesSettings, resolve: Callable[[Any], Any]) -> KubernetesSettings:
+    """`settings` with every secret and config map name given at run time replaced by its value."""
+    return settings.model_copy(update={field: tuple(
+        item if isinstance(getattr(item, attr), str) else item.model_copy(update={attr: str(resolve(getattr(item, attr)))})
+        for item in getattr(settings, field)) for field, attr in _NAMED})
+
+
+def check_runtime_names(settings: KubernetesSettings, task: str, resolve: Callable[[Any], Any]) -> None:
+    """A ready task whose secret or config map is named at run time: fail it when a required key is missing."""
+    if name_args(settings):
+        check(resolved(settings, resolve), task)
+
+
 def check(settings: KubernetesSettings, task: str) -> None:
-    """Fail before the run starts when a required key is missing (nothing is recorded yet)."""
+    """Fail before the run starts when a required key is missing (nothing is recorded yet); a name given
+    at run time is checked when its task is ready (`check_runtime_names`)."""
     for ref in settings.secret_env:
-        lookup("secret", ref.secret_name, ref.key, task, ref.optional)
+        if isinstance(ref.secret_name, str):
+            lookup("secret", ref.secret_name, ref.key, task, ref.optional)
     for ref in settings.config_map_env:
-        lookup("config map", ref.config_map_name, ref.key, task, ref.optional)
+        if isinstance(ref.config_map_name, str):
+            lookup("config map", ref.config_map_name, ref.key, task, ref.optional)
     for vol in settings.secret_volumes:
-        if not vol.optional and not _keys("secret", vol.secret_name):
+        if isinstance(vol.secret_name, str) and not vol.optional and not _keys("secret", vol.secret_name):
             raise LocalKubernetesError(f"task {task!r}: secret {vol.secret_name!r} (a volume at {vol.mount_path}) has "
                                        f"no keys locally; set {env_name('CONVEYOR_SECRET', vol.secret_name, 'KEY')} "
                                        "or add it to the file named by CONVEYOR_SECRETS_FILE")
@@ -155,6 +179,7 @@ def _link(target: Path, mount_path: str, task: str) -> None:
 def prepare(settings: KubernetesSettings, task: str, instance: str, run_dir: Path, home: Path,
             resolve: Callable[[Any], Any]) -> dict[str, str]:
     """The env vars for one task attempt; links its volumes into place."""
+    settings = resolved(settings, resolve)
     env: dict[str, str] = {}
     for ref in settings.secret_env:
         value = lookup("secret", ref.secret_name, ref.key, task, ref.optional)

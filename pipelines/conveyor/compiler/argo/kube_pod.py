@@ -1,7 +1,8 @@
 """`TaskSpec.kubernetes` (conveyor.kubernetes / kfp-kubernetes) onto the pod: env from Secrets,
 ConfigMaps and pod fields, secret/configMap/PVC/emptyDir/generic ephemeral volumes, node affinity and
-the container's security context, as kfp's driver builds them. A PVC whose name is not a constant (a
-pipeline parameter, CreatePVC's output) reaches the template as an input parameter."""
+the container's security context, as kfp's driver builds them. A PVC, Secret or ConfigMap whose name
+is not a constant (a pipeline parameter, a loop item, an upstream output such as CreatePVC's) reaches
+the template as an input parameter substituted into the pod spec."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from dataclasses import dataclass, field
 import hera.workflows.models as m
 
 from conveyor.compiler.argo.options import CompileError
-from conveyor.ir.kubernetes import KubernetesSettings, NodeAffinityTerm
+from conveyor.ir.kubernetes import KubernetesSettings, Name, NodeAffinityTerm, name_args
 from conveyor.ir.values import Constant
 
-PVC_PARAM = "conveyor-pvc-{}"
+NAME_PARAM = "conveyor-{}"  # conveyor-pvc-0, conveyor-secret-env-1, ...
 
 
 @dataclass
@@ -21,43 +22,47 @@ class PodVolumes:
     env: list[m.EnvVar] = field(default_factory=list)
     volumes: list[m.Volume] = field(default_factory=list)
     mounts: list[m.VolumeMount] = field(default_factory=list)
-    params: list[str] = field(default_factory=list)  # template input parameters carrying PVC names
+    params: list[str] = field(default_factory=list)  # template input parameters carrying run-time names
 
 
-def pvc_params(settings: KubernetesSettings) -> dict[str, object]:
-    """Input parameter name -> the IR argument holding the claim name, for non-constant PVC names."""
-    return {PVC_PARAM.format(i): mount.pvc_name for i, mount in enumerate(settings.pvc_mounts)
-            if not isinstance(mount.pvc_name, Constant)}
+def name_params(settings: KubernetesSettings) -> dict[str, object]:
+    """Input parameter name -> the IR argument holding the name, for every non-constant PVC, Secret or
+    ConfigMap name (the DAG task passes it; the pod spec reads `{{inputs.parameters.<name>}}`)."""
+    return {NAME_PARAM.format(key): arg for key, arg in name_args(settings).items()}
+
+
+def _name(value: Name, key: str, out: PodVolumes) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Constant):
+        return str(value.value)
+    param = NAME_PARAM.format(key)
+    out.params.append(param)
+    return f"{{{{inputs.parameters.{param}}}}}"
 
 
 def pod_volumes(settings: KubernetesSettings) -> PodVolumes:
     out = PodVolumes()
-    for ref in settings.secret_env:
+    for i, ref in enumerate(settings.secret_env):
         out.env.append(m.EnvVar(name=ref.env, value_from=m.EnvVarSource(secret_key_ref=m.SecretKeySelector(
-            name=ref.secret_name, key=ref.key, optional=ref.optional or None))))
-    for ref in settings.config_map_env:
+            name=_name(ref.secret_name, f"secret-env-{i}", out), key=ref.key, optional=ref.optional or None))))
+    for i, ref in enumerate(settings.config_map_env):
         out.env.append(m.EnvVar(name=ref.env, value_from=m.EnvVarSource(config_map_key_ref=m.ConfigMapKeySelector(
-            name=ref.config_map_name, key=ref.key, optional=ref.optional or None))))
+            name=_name(ref.config_map_name, f"configmap-env-{i}", out), key=ref.key, optional=ref.optional or None))))
     for i, vol in enumerate(settings.secret_volumes):
         name = f"secret-{i}"
-        out.volumes.append(m.Volume(name=name, secret=m.SecretVolumeSource(secret_name=vol.secret_name,
-                                                                           optional=vol.optional or None)))
+        out.volumes.append(m.Volume(name=name, secret=m.SecretVolumeSource(
+            secret_name=_name(vol.secret_name, f"secret-volume-{i}", out), optional=vol.optional or None)))
         out.mounts.append(m.VolumeMount(name=name, mount_path=vol.mount_path, read_only=True))
     for i, vol in enumerate(settings.config_map_volumes):
         name = f"configmap-{i}"
-        out.volumes.append(m.Volume(name=name, config_map=m.ConfigMapVolumeSource(name=vol.config_map_name,
-                                                                                  optional=vol.optional or None)))
+        out.volumes.append(m.Volume(name=name, config_map=m.ConfigMapVolumeSource(
+            name=_name(vol.config_map_name, f"configmap-volume-{i}", out), optional=vol.optional or None)))
         out.mounts.append(m.VolumeMount(name=name, mount_path=vol.mount_path))
     for i, mount in enumerate(settings.pvc_mounts):
         name = f"pvc-{i}"
-        if isinstance(mount.pvc_name, Constant):
-            claim = str(mount.pvc_name.value)
-        else:
-            param = PVC_PARAM.format(i)
-            out.params.append(param)
-            claim = f"{{{{inputs.parameters.{param}}}}}"
         out.volumes.append(m.Volume(name=name, persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
-            claim_name=claim)))
+            claim_name=_name(mount.pvc_name, f"pvc-{i}", out))))
         out.mounts.append(m.VolumeMount(name=name, mount_path=mount.mount_path, sub_path=mount.sub_path))
     for ref in settings.field_path_env:
         out.env.append(m.EnvVar(name=ref.env, value_from=m.EnvVarSource(field_ref=m.ObjectFieldSelector(

@@ -16,7 +16,7 @@ import hera.workflows.models as m
 from conveyor.compiler.argo import branches
 from conveyor.compiler.argo.conditions import when_expression
 from conveyor.compiler.argo.environment import SPEC_PARAM, pod_context
-from conveyor.compiler.argo.kube_pod import pvc_params
+from conveyor.compiler.argo.kube_pod import name_params
 from conveyor.compiler.argo.loops import loop_items_mode
 from conveyor.compiler.argo.naming import (
     LABEL_KEY_ARGO_INSTANCE,
@@ -140,15 +140,16 @@ class _Builder:
                 guards.append(self.sc.ref(OneOfRan(arg), key, where))
         for loop in index_loops:
             node.args[loop_param(LoopIndex(loop))] = self.sc.ref(LoopIndex(loop), key, what)
-        for param, arg in pvc_params(task.kubernetes).items():
-            node.args[param] = self.sc.ref(arg, key, f"{what} PVC name", task_name)
+        for param, arg in name_params(task.kubernetes).items():
+            node.args[param] = self.sc.ref(arg, key, f"{what} PVC, secret or config map name", task_name)
         for field, arg in sorted(task.resource_args.items()):
             node.args[resource_param(field)] = self.sc.ref(arg, key, f"{what} set_{field}()", task_name)
         node.args = {TASK_PARAM: task_name, **node.args}
         node.when, node.guarded = " && ".join(guards) or None, bool(guards)
         if task.ignore_upstream_failure:
             late = [f"set_{f}()" for f, a in sorted(task.resource_args.items()) if referenced_tasks(a)]
-            late += ["a PVC name" for a in pvc_params(task.kubernetes).values() if referenced_tasks(a)]
+            late += ["a PVC, secret or config map name"
+                     for a in name_params(task.kubernetes).values() if referenced_tasks(a)]
             if late:
                 raise CompileError(
                     f"{what}: .ignore_upstream_failure() with {', '.join(late)} read from an upstream task does not "

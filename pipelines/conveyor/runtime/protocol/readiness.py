@@ -4,10 +4,10 @@ The local scheduler (``executor.graph``, per loop instance while the run unfolds
 resolution (``launcher.resolve``, before anything is scheduled) decide a task by these rules and
 keep none of their own, so a laptop run and a cluster run skip, wait and run the same tasks.
 The order is the rule: exit-handler members first, then ``.after``, then the arguments, the
-claims a mount names and the run-time cpu/memory values (a value that is not a quantity fails the
-task), then the enclosing conditions (innermost last). What differs between the two callers is only what they
-know, given as a :class:`View`: the scheduler sees every finished instance, submit-time
-resolution only the cached prefix (everything else is "not known yet": ``NotReady``).
+claim, secret and config map names given at run time, the run-time cpu/memory values (a value that is
+not a quantity fails the task), then the enclosing conditions (innermost last). What differs between
+the two callers is only what they know, given as a :class:`View`: the scheduler sees every finished
+instance, submit-time resolution only the cached prefix (everything else is "not known yet": ``NotReady``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from conveyor.ir.conditions import evaluate
 from conveyor.ir.errors import ConditionEvaluationError
 from conveyor.ir.graph import exit_groups_of, exit_handler_members, task_groups
+from conveyor.ir.kubernetes import name_args
 from conveyor.ir.quantities import parse_cpu, parse_memory
 from conveyor.ir.spec import ConditionGroup, PipelineSpec, Resources, TaskSpec
 
@@ -136,8 +137,8 @@ class Rules:
         try:
             for arg in spec_task.arguments.values():
                 self.resolve_input(spec_task, arg, view)
-            for mount in spec_task.kubernetes.pvc_mounts:  # a claim named by CreatePVC's output: wait for it
-                view.resolve(mount.pvc_name)
+            for name in name_args(spec_task.kubernetes).values():  # a claim/secret named by an output: wait for it
+                view.resolve(name)
             values = {f: view.resolve(a) for f, a in spec_task.resource_args.items()}  # wait for them
             if values:
                 try:
