@@ -277,13 +277,6 @@ class Scheduler:
             self.warnings.extend(self._pool.warnings)
         return self._pool
 
-    def _workspace(self) -> str | None:
-        if self.spec.workspace is None:
-            return None
-        folder = AttemptDir.workspace(self.home, self.graph.run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        return str(folder)
-
     def _start(self, inst: Instance, req: Request) -> None:
         task = self.spec.tasks[inst.task]
         inst.attempts += 1
@@ -296,7 +289,7 @@ class Scheduler:
         request = TaskRequest(run_id=self.graph.run_id, task_id=inst.id, component=self.spec.component_of(inst.task),
                               parameters=parameters, artifacts=inst.request["artifacts"],
                               artifact_root=self.artifact_root, workdir=str(paths.work), result=str(paths.result),
-                              workspace=self._workspace())
+                              workspace=AttemptDir.ensure_workspace(self.home, self.graph.run_id) if self.spec.workspace else None)
         request.write(paths.request)
         env = {**task.env, "CONVEYOR_RUN_ID": self.graph.run_id, "CONVEYOR_TASK_ID": inst.id}
         env.update(kube_local.prepare(task.kubernetes, task.name, inst.id, AttemptDir.run_root(self.home, self.graph.run_id), self.home,

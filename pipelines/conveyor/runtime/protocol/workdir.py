@@ -45,6 +45,13 @@ class AttemptDir:
         return cls.run_root(home, run_id) / "workspace"
 
     @classmethod
+    def ensure_workspace(cls, home: Path, run_id: str) -> str:
+        """The workspace folder a task of this run is handed, made on first use."""
+        folder = cls.workspace(home, run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+
+    @classmethod
     def prepare(cls, home: Path, run_id: str, task_id: str, number: int) -> AttemptDir:
         root = cls.run_root(home, run_id) / task_id / f"attempt-{number}"
         if root.exists():
