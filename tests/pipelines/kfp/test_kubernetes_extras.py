@@ -12,6 +12,7 @@ import inspect
 
 import pytest
 
+from conveyor import dsl
 from conveyor.compiler.argo import CompileOptions, compile_workflow
 from conveyor.runtime.loader import load_module_file
 from tests.pipelines.kfp.test_kubernetes import FIXTURE, TEST_IMAGE, _kfp_executor, _pod
@@ -30,6 +31,11 @@ def test_same_modules_names_and_signatures_as_kfp(module):
         assert [(p.name, p.default) for p in mine.parameters.values()] == \
             [(p.name, p.default) for p in kfp.parameters.values()], name
         assert getattr(importlib.import_module("conveyor.kubernetes"), name) is getattr(ours, name)
+
+
+@dsl.component
+def noop() -> None:
+    """The task the settings below are applied to; what it runs does not matter."""
 
 
 def _term(term: dict) -> dict:
@@ -85,10 +91,6 @@ def test_pod_spec_matches_kfp_platform_spec(tmp_path):
 
 def test_unset_settings_leave_the_spec_json_as_before():
     from conveyor import dsl, kubernetes
-
-    @dsl.component
-    def noop() -> None:
-        pass
 
     @dsl.pipeline
     def p():
@@ -206,10 +208,6 @@ def test_bad_input_is_an_authoring_error_naming_task_and_argument(call, argument
     from conveyor import dsl, kubernetes
     from conveyor.ir import PipelineDefinitionError
 
-    @dsl.component
-    def noop() -> None:
-        pass
-
     @dsl.pipeline
     def bad():
         call(kubernetes, noop())
@@ -223,10 +221,6 @@ def test_a_pipeline_parameter_as_node_affinity_json_is_refused():
     from conveyor import dsl, kubernetes
     from conveyor.ir import PipelineDefinitionError
 
-    @dsl.component
-    def noop() -> None:
-        pass
-
     @dsl.pipeline
     def bad(affinity: dict = {}):  # noqa: B006 - kfp's style
         kubernetes.add_node_affinity_json(noop(), affinity)
@@ -239,10 +233,6 @@ def test_an_empty_node_affinity_json_is_no_constraint_and_drops_an_earlier_one()
     """kfp accepts {} (its own test pipelines use it): no affinity, and it replaces an earlier JSON call."""
     from conveyor import dsl, kubernetes
     from conveyor.compiler.argo import CompileOptions, compile_workflow
-
-    @dsl.component
-    def noop() -> None:
-        pass
 
     @dsl.pipeline
     def empty():
@@ -258,10 +248,6 @@ def test_an_empty_node_affinity_json_is_no_constraint_and_drops_an_earlier_one()
 def test_two_volumes_at_one_mount_path_do_not_compile():
     from conveyor import dsl, kubernetes
     from conveyor.compiler.argo import CompileError
-
-    @dsl.component
-    def noop() -> None:
-        pass
 
     @dsl.pipeline
     def twice():
